@@ -1,0 +1,48 @@
+/**
+ * The one place AWS clients are built. Handlers create them once per container (outside the
+ * handler) and pass them into `lib/` functions, so tests can hand in clients aimed at kinesalite
+ * and fauxqs.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsConfig } from '../config';
+
+/**
+ * HTTP/1.1 with keep-alive. The Kinesis client would otherwise pick an HTTP/2 handler, which
+ * kinesalite answers with "Protocol error"; we use no HTTP/2-only API (SubscribeToShard), so
+ * HTTP/1.1 costs nothing in AWS either.
+ */
+function requestHandler(): NodeHttpHandler {
+  return new NodeHttpHandler({
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 50 }),
+    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 50 }),
+    connectionTimeout: 3_000,
+  });
+}
+
+/**
+ * @example
+ * const kinesis = createKinesisClient(readAwsConfig(process.env));
+ */
+export function createKinesisClient(aws: AwsConfig, region: string = aws.region): KinesisClient {
+  return new KinesisClient({
+    region,
+    ...(aws.kinesisEndpoint ? { endpoint: aws.kinesisEndpoint } : {}),
+    requestHandler: requestHandler(),
+  });
+}
+
+/**
+ * fauxqs answers with queue URLs on a host that does not resolve, so the endpoint must be set
+ * explicitly rather than taken from the queue URL.
+ */
+export function createSqsClient(aws: AwsConfig): SQSClient {
+  return new SQSClient({
+    region: aws.region,
+    ...(aws.sqsEndpoint ? { endpoint: aws.sqsEndpoint } : {}),
+    requestHandler: requestHandler(),
+  });
+}

