@@ -1,0 +1,64 @@
+/**
+ * Applies the versioned SQL files in `migrations/` in name order, each once, each in its own
+ * transaction, under an advisory lock so two deployers (or two test workers) cannot race.
+ * Safe to run any number of times. Plain SQL files keep the schema reviewable and tool-agnostic.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClientBase } from 'pg';
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations');
+
+// Arbitrary constant naming this project's migration lock.
+const LOCK_KEY = 7_302_214_001;
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+  readonly code = 'MIGRATION_FAILED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * @returns the names of the migrations applied by this call (empty when up to date).
+ * @example
+ * await applyMigrations(client); // ['001_telemetry_events.sql'] the first time, [] after
+ */
+export async function applyMigrations(client: ClientBase, dir: string = MIGRATIONS_DIR): Promise<string[]> {
+  const files = (await readdir(dir)).filter((name) => /^\d+_.+\.sql$/.test(name)).sort();
+  await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+  try {
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations');
+    const applied = new Map(rows.map((row) => [row.name, row.checksum]));
+    const done: string[] = [];
+    for (const name of files) {
+      const sql = await readFile(path.join(dir, name), 'utf8');
+      const checksum = createHash('sha256').update(sql).digest('hex');
+      const previous = applied.get(name);
+      if (previous !== undefined) {
+        // An applied migration that changed since is a mistake to surface, not to re-run.
+        if (previous !== checksum) throw new MigrationError(`migration ${name} was changed after it was applied`);
+        continue;
+      }
+      try {
+        await client.query('BEGIN');
+        await client.query(sql);
+        await client.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [name, checksum]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw new MigrationError(`migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      done.push(name);
+    }
+    return done;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The telemetry event as it travels on the stream: the contract between ingest (which builds it
+ * from what a client sent) and the consumer (which stores it). One JSON object per Kinesis record,
+ * partition key = `source`, so one source's events keep their order on one shard.
+ */
+
+/** Current version of the on-stream shape; a consumer refuses (dead-letters) versions it does not know. */
+export const EVENT_VERSION = 1;
+
+export interface TelemetryEvent {
+  v: typeof EVENT_VERSION;
+  /** UUID; the idempotency key all the way to Postgres (re-put records get new sequence numbers). */
+  eventId: string;
+  /** The emitting function or service; also the partition key. 1-256 characters. */
+  source: string;
+  /** Default `invocation`. */
+  type: string;
+  /** When the event happened, ISO 8601 UTC. */
+  timestamp: string;
+  durationMs: number | null;
+  /** Every other field the client sent. */
+  payload: Record<string, unknown>;
+  /** When ingest accepted it, ISO 8601 UTC. */
+  receivedAt: string;
+}
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Kinesis partition keys are 1-256 Unicode characters. */
+export const MAX_SOURCE_LENGTH = 256;
+export const MAX_TYPE_LENGTH = 128;
+
+export function encodeEvent(event: TelemetryEvent): Buffer {
+  return Buffer.from(JSON.stringify(event), 'utf8');
+}
+
+export type DecodeResult = { ok: true; event: TelemetryEvent } | { ok: false; reason: 'invalid-json' | 'invalid-event'; error: string };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isIsoTimestamp(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 40 && !Number.isNaN(Date.parse(value));
+}
+
+/**
+ * Validates a decoded stream record against the event shape. Returns the first problem found.
+ *
+ * @example
+ * const problem = eventProblem(JSON.parse(text)); // undefined when valid
+ */
+export function eventProblem(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return 'event is not a JSON object';
+  if (value.v !== EVENT_VERSION) return `unknown event version ${JSON.stringify(value.v)}`;
+  if (typeof value.eventId !== 'string' || !UUID_PATTERN.test(value.eventId)) return 'eventId must be a UUID';
+  if (typeof value.source !== 'string' || value.source.length === 0 || value.source.length > MAX_SOURCE_LENGTH)
+    return `source must be a string of 1-${MAX_SOURCE_LENGTH} characters`;
+  if (typeof value.type !== 'string' || value.type.length === 0 || value.type.length > MAX_TYPE_LENGTH)
+    return `type must be a string of 1-${MAX_TYPE_LENGTH} characters`;
+  if (!isIsoTimestamp(value.timestamp)) return 'timestamp must be an ISO 8601 string';
+  if (value.durationMs !== null && (typeof value.durationMs !== 'number' || !Number.isFinite(value.durationMs) || value.durationMs < 0))
+    return 'durationMs must be a number >= 0 or null';
+  if (!isPlainObject(value.payload)) return 'payload must be a JSON object';
+  if (!isIsoTimestamp(value.receivedAt)) return 'receivedAt must be an ISO 8601 string';
+  return undefined;
+}
+
+/**
+ * Decodes one Kinesis record's data. Bad JSON and schema failures are poison, never exceptions.
+ *
+ * @example
+ * const result = decodeEvent(Buffer.from(record.kinesis.data, 'base64'));
+ * if (!result.ok) deadLetter(record, result.reason, result.error);
+ */
+export function decodeEvent(data: Buffer | Uint8Array): DecodeResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: 'invalid-json', error: error instanceof Error ? error.message : String(error) };
+  }
+  const problem = eventProblem(value);
+  return problem ? { ok: false, reason: 'invalid-event', error: problem } : { ok: true, event: value as TelemetryEvent };
+}
