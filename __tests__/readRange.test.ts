@@ -1,0 +1,72 @@
+import { ExpiredIteratorException } from '@aws-sdk/client-kinesis';
+import { putRecords } from '../lib/kinesis/putRecords';
+import { readRange } from '../lib/replay/readRange';
+import { createStream, readAllRecords, testKinesis } from './helpers/local';
+
+async function streamWith(count: number): Promise<{ stream: string; sequences: string[]; shardId: string }> {
+  const kinesis = testKinesis();
+  const stream = await createStream(kinesis, 1);
+  const records = Array.from({ length: count }, (_, i) => ({ data: Buffer.from(String(i)), partitionKey: `k${i % 3}` }));
+  await putRecords(kinesis, records, { stream: { streamName: stream }, deadline: Date.now() + 10_000 });
+  const onStream = await readAllRecords(kinesis, stream);
+  return { stream, sequences: onStream.map((r) => r.SequenceNumber ?? ''), shardId: onStream[0]?.shardId ?? '' };
+}
+
+describe('readRange', () => {
+  it('re-reads exactly the records from start to end inclusive', async () => {
+    const kinesis = testKinesis();
+    const { stream, sequences, shardId } = await streamWith(60);
+    const result = await readRange(kinesis, {
+      stream: { streamName: stream },
+      shardId,
+      startSequenceNumber: sequences[10] as string,
+      endSequenceNumber: sequences[29] as string,
+      deadline: Date.now() + 10_000,
+    });
+    expect(result.trimmed).toBe(false);
+    expect(result.incomplete).toBe(false);
+    expect(result.records.map((r) => Buffer.from(r.Data ?? []).toString())).toEqual(Array.from({ length: 20 }, (_, i) => String(10 + i)));
+  });
+
+  it('gets a new iterator after the last record read when one expires', async () => {
+    const kinesis = testKinesis();
+    const { stream, sequences, shardId } = await streamWith(30);
+    let calls = 0;
+    // GetRecords with a Limit of 3 on the first pass, then an expired iterator once.
+    kinesis.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { ShardIterator?: string; Limit?: number };
+        if (input.ShardIterator === undefined) return next(args);
+        calls += 1;
+        if (calls === 2) throw new ExpiredIteratorException({ message: 'injected: iterator expired', $metadata: {} });
+        return next({ ...args, input: { ...input, Limit: 3 } });
+      },
+      { step: 'initialize', name: 'expire-once' },
+    );
+    const result = await readRange(kinesis, {
+      stream: { streamName: stream },
+      shardId,
+      startSequenceNumber: sequences[0] as string,
+      endSequenceNumber: sequences[8] as string,
+      deadline: Date.now() + 20_000,
+    });
+    expect(result.records.map((r) => r.SequenceNumber)).toEqual(sequences.slice(0, 9));
+    expect(result.getRecordsCalls).toBeGreaterThanOrEqual(4);
+  });
+
+  it('reports a range whose head is no longer on the shard as trimmed', async () => {
+    const kinesis = testKinesis();
+    const { stream, sequences, shardId } = await streamWith(5);
+    // A start before the first record still on the shard: what retention leaves behind.
+    const beforeFirst = (BigInt(sequences[0] as string) - 1n).toString();
+    const result = await readRange(kinesis, {
+      stream: { streamName: stream },
+      shardId,
+      startSequenceNumber: beforeFirst,
+      endSequenceNumber: sequences[2] as string,
+      deadline: Date.now() + 10_000,
+    });
+    expect(result.trimmed).toBe(true);
+    expect(result.records.length).toBeLessThanOrEqual(3);
+  });
+});
