@@ -1,6 +1,19 @@
-import type { KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';
+/** Kinesis -> Postgres. The work is in lib/consumer/processBatch.ts; this wires it up once per container. */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { createSqsClient } from '../lib/aws/clients';
+import { readConsumerConfig } from '../lib/consumer/config';
+import { handleBatch } from '../lib/consumer/handleBatch';
+import { DatabaseConnection } from '../lib/db/connection';
+import { createObservability } from '../lib/observability/powertools';
 
-// Placeholder until issue 4: fails the whole batch so that nothing is checkpointed unprocessed.
-export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => ({
-  batchItemFailures: event.Records.slice(0, 1).map((record) => ({ itemIdentifier: record.kinesis.sequenceNumber })),
-});
+// Cold start: config checked, clients built; the database connects on first use and is kept.
+const config = readConsumerConfig(process.env);
+const secrets = config.database.source.kind === 'secret' ? new SecretsManagerClient({ region: config.aws.region }) : undefined;
+const db = new DatabaseConnection(config.database, { secrets, applicationName: config.functionName });
+const sqs = createSqsClient(config.aws);
+const { metrics, logger } = createObservability({ serviceName: 'consumer' });
+const target = { db, sqs, dlqUrl: config.dlqUrl, maxMessageBytes: config.dlqMaxMessageBytes, functionName: config.functionName };
+
+export const handler = (event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> =>
+  handleBatch(event.Records, { ...target, remainingTimeMs: () => context.getRemainingTimeInMillis(), deadlineMarginMs: config.deadlineMarginMs }, { metrics, logger });

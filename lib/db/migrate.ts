@@ -59,6 +59,8 @@ export async function applyMigrations(client: ClientBase, dir: string = MIGRATIO
     }
     return done;
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
+    // If the connection broke, the session's lock is gone with it; a failing unlock must not hide
+    // the error that got us here.
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
   }
 }

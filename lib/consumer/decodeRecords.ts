@@ -1,0 +1,48 @@
+/**
+ * First pass over a batch: base64 -> JSON -> event schema. Records failing either are poison
+ * (`invalid-json`, `invalid-event`); the rest become `telemetry_events` rows. Postgres may still
+ * refuse some of those (the bisection finds them): JavaScript and Postgres disagree at the edges,
+ * e.g. `\u0000` in a string, or a timestamp `Date.parse` accepts and Postgres does not.
+ */
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { shardIdOf } from '../dlq/recordMessage';
+import { decodeEvent } from '../telemetry/event';
+import type { PoisonRecord, ValidRecord } from './types';
+
+export interface DecodedBatch {
+  valid: ValidRecord[];
+  poison: PoisonRecord[];
+}
+
+/**
+ * @example
+ * const { valid, poison } = decodeRecords(event.Records);
+ */
+export function decodeRecords(records: readonly KinesisStreamRecord[]): DecodedBatch {
+  const valid: ValidRecord[] = [];
+  const poison: PoisonRecord[] = [];
+  for (const record of records) {
+    const result = decodeEvent(Buffer.from(record.kinesis.data, 'base64'));
+    if (!result.ok) {
+      poison.push({ record, reason: result.reason, error: result.error });
+      continue;
+    }
+    const { event } = result;
+    valid.push({
+      record,
+      row: {
+        event_id: event.eventId,
+        source: event.source,
+        type: event.type,
+        event_time: event.timestamp,
+        duration_ms: event.durationMs,
+        payload: event.payload,
+        shard_id: shardIdOf(record),
+        sequence_number: record.kinesis.sequenceNumber,
+        arrival_time: new Date(record.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
+        received_at: event.receivedAt,
+      },
+    });
+  }
+  return { valid, poison };
+}

@@ -1,0 +1,133 @@
+/**
+ * Reads a dead-letter message body into one of the two kinds the DLQ carries, checking every field a
+ * replay relies on, so a malformed message is reported with what is wrong instead of failing later.
+ */
+import { DlqMessageError } from './errors';
+import type { KinesisBatchInfo, LambdaFailureRecord } from './lambdaFailure';
+import { RECORD_MESSAGE_VERSION, type DlqRecord, type RecordMessage } from './recordMessage';
+
+export type DlqMessage = { kind: 'records'; message: RecordMessage } | { kind: 'lambda-failure'; message: LambdaFailureRecord };
+
+type Json = Record<string, unknown>;
+
+// The API's pattern for a sequence number: 0|([1-9]\d{0,128}); real ones are 56 digits.
+const SEQUENCE_NUMBER = /^(0|[1-9]\d{0,128})$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(object: Json, key: string, where: string): string {
+  const value = object[key];
+  if (typeof value !== 'string') throw new DlqMessageError(`${where}.${key} must be a string`);
+  return value;
+}
+
+function sequence(object: Json, key: string, where: string): string {
+  const value = text(object, key, where);
+  if (!SEQUENCE_NUMBER.test(value)) throw new DlqMessageError(`${where}.${key} is not a Kinesis sequence number: ${JSON.stringify(value.slice(0, 60))}`);
+  return value;
+}
+
+function count(object: Json, key: string, where: string): number {
+  const value = object[key];
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new DlqMessageError(`${where}.${key} must be a number >= 0`);
+  return value;
+}
+
+function parseRecord(value: unknown, index: number): DlqRecord {
+  const where = `records[${index}]`;
+  if (!isObject(value)) throw new DlqMessageError(`${where} is not an object`);
+  const base = {
+    sequenceNumber: sequence(value, 'sequenceNumber', where),
+    partitionKey: text(value, 'partitionKey', where),
+    approximateArrivalTimestamp: count(value, 'approximateArrivalTimestamp', where),
+    ...(typeof value.error === 'string' ? { error: value.error } : {}),
+  };
+  if (value.data === undefined && value.omittedDataBytes === undefined) throw new DlqMessageError(`${where} has neither data nor omittedDataBytes`);
+  if (value.data === undefined) return { ...base, omittedDataBytes: count(value, 'omittedDataBytes', where) };
+  const data = text(value, 'data', where);
+  if (!BASE64.test(data) || data.length % 4 !== 0) throw new DlqMessageError(`${where}.data is not base64`);
+  return { ...base, data };
+}
+
+function parseRecordMessage(value: Json): RecordMessage {
+  if (value.version !== RECORD_MESSAGE_VERSION)
+    throw new DlqMessageError(`record message version ${JSON.stringify(value.version)} is not supported (this code reads version ${RECORD_MESSAGE_VERSION})`);
+  const records = value.records;
+  if (!Array.isArray(records) || records.length === 0) throw new DlqMessageError('message.records must be a non-empty array');
+  return {
+    version: RECORD_MESSAGE_VERSION,
+    kind: 'records',
+    reason: text(value, 'reason', 'message'),
+    error: text(value, 'error', 'message'),
+    function: text(value, 'function', 'message'),
+    streamArn: text(value, 'streamArn', 'message'),
+    shardId: text(value, 'shardId', 'message'),
+    records: records.map(parseRecord),
+  };
+}
+
+function parseBatchInfo(value: unknown): KinesisBatchInfo {
+  const where = 'KinesisBatchInfo';
+  if (!isObject(value)) throw new DlqMessageError(`${where} is not an object`);
+  const info: KinesisBatchInfo = {
+    shardId: text(value, 'shardId', where),
+    startSequenceNumber: sequence(value, 'startSequenceNumber', where),
+    endSequenceNumber: sequence(value, 'endSequenceNumber', where),
+    approximateArrivalOfFirstRecord: text(value, 'approximateArrivalOfFirstRecord', where),
+    approximateArrivalOfLastRecord: text(value, 'approximateArrivalOfLastRecord', where),
+    batchSize: count(value, 'batchSize', where),
+    streamArn: text(value, 'streamArn', where),
+  };
+  if (BigInt(info.startSequenceNumber) > BigInt(info.endSequenceNumber))
+    throw new DlqMessageError(`${where}: startSequenceNumber is after endSequenceNumber`);
+  return info;
+}
+
+function parseLambdaFailure(value: Json): LambdaFailureRecord {
+  const request = isObject(value.requestContext) ? value.requestContext : {};
+  const response = isObject(value.responseContext) ? value.responseContext : {};
+  const functionError = response.functionError;
+  return {
+    requestContext: {
+      requestId: text(request, 'requestId', 'requestContext'),
+      functionArn: text(request, 'functionArn', 'requestContext'),
+      condition: text(request, 'condition', 'requestContext'),
+      approximateInvokeCount: count(request, 'approximateInvokeCount', 'requestContext'),
+    },
+    responseContext: {
+      statusCode: count(response, 'statusCode', 'responseContext'),
+      executedVersion: text(response, 'executedVersion', 'responseContext'),
+      functionError: typeof functionError === 'string' ? functionError : null,
+    },
+    version: text(value, 'version', 'message'),
+    timestamp: text(value, 'timestamp', 'message'),
+    KinesisBatchInfo: parseBatchInfo(value.KinesisBatchInfo),
+  };
+}
+
+/**
+ * Recognises our record message (`kind: 'records'`) and Lambda's Kinesis on-failure record
+ * (`KinesisBatchInfo`); throws `DlqMessageError` saying what is wrong with anything else.
+ *
+ * @example
+ * const parsed = parseDlqMessage(message.Body ?? '');
+ * if (parsed.kind === 'records') rePut(parsed.message.records);
+ * else reRead(parsed.message.KinesisBatchInfo);
+ */
+export function parseDlqMessage(body: string): DlqMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    throw new DlqMessageError('dead-letter message is not JSON', { cause: error });
+  }
+  if (!isObject(value)) throw new DlqMessageError('dead-letter message is not a JSON object');
+  if (value.kind === 'records') return { kind: 'records', message: parseRecordMessage(value) };
+  if ('KinesisBatchInfo' in value) return { kind: 'lambda-failure', message: parseLambdaFailure(value) };
+  if ('DDBStreamBatchInfo' in value || 'requestPayload' in value)
+    throw new DlqMessageError('dead-letter message is a Lambda failure record for another event source (not Kinesis)');
+  throw new DlqMessageError('dead-letter message is neither a record message (kind "records") nor a Lambda Kinesis on-failure record (KinesisBatchInfo)');
+}
