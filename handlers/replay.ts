@@ -1,18 +1,17 @@
-// Placeholder until issue 5: replays nothing and says so.
-export interface ReplayReport {
-  messages: number;
-  replayed: number;
-  expired: number;
-  failed: number;
-  records: number;
-  note: string;
-}
+import type { Context } from 'aws-lambda';
+import { readAwsConfig, requiredString } from '../lib/config';
+import { replayDeps } from '../lib/replay/deps';
+import { parseReplayRequest, type ReplayRequest } from '../lib/replay/options';
+import { replayQueue, type ReplayReport } from '../lib/replay/replayQueue';
 
-export const handler = async (): Promise<ReplayReport> => ({
-  messages: 0,
-  replayed: 0,
-  expired: 0,
-  failed: 0,
-  records: 0,
-  note: 'replay is not implemented yet',
-});
+// Stop starting new work this long before Lambda's timeout, so the report always gets out.
+const SAFETY_MARGIN_MS = 10_000;
+
+const deps = replayDeps(readAwsConfig(process.env));
+const queueUrl = requiredString(process.env, 'DLQ_URL');
+
+/** Manual invoke: `serverless invoke -f replay --stage prod --data '{"dryRun":true}'`. */
+export const handler = async (event: ReplayRequest | null, context: Context): Promise<ReplayReport> => {
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
+  return replayQueue(deps, parseReplayRequest(event, { queueUrl, deadline }));
+};

@@ -64,8 +64,20 @@ export async function readRange(kinesis: KinesisClient, request: RangeRequest): 
   try {
     ({ ShardIterator: iterator } = await kinesis.send(iteratorFor(request, 'AT_SEQUENCE_NUMBER', request.startSequenceNumber)));
   } catch (error) {
-    if (isTrimmedError(error)) return { records, trimmed: true, incomplete: false, getRecordsCalls: 0 };
-    throw error;
+    if (!isTrimmedError(error)) throw error;
+    // The start is gone: read what is left of the range from the oldest record the shard keeps.
+    try {
+      ({ ShardIterator: iterator } = await kinesis.send(
+        new GetShardIteratorCommand({
+          ...('streamName' in request.stream ? { StreamName: request.stream.streamName } : { StreamARN: request.stream.streamArn }),
+          ShardId: request.shardId,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      ));
+    } catch (again) {
+      if (isTrimmedError(again)) return { records, trimmed: true, incomplete: false, getRecordsCalls: 0 };
+      throw again;
+    }
   }
 
   let lastCall = 0;

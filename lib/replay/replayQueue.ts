@@ -1,0 +1,261 @@
+/**
+ * Drains the dead-letter queue back into the stream. A message is deleted only after every one of its
+ * records is on the stream; anything else (a failed put, an expired range, a filter miss, a dry run)
+ * leaves it in the queue, made visible again at the end of the run for the next one.
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { parseDlqMessage } from '../dlq/parseDlqMessage';
+import { sleep } from '../kinesis/backoff';
+import { putRecords, type KinesisRecord, type StreamRef } from '../kinesis/putRecords';
+import { parseStream, streamRef } from '../kinesis/streamRef';
+import { resolveMessage, type ResolvedMessage } from './resolveMessage';
+
+export interface ReplayFilter {
+  /** Only messages with one of these reasons (ours) or conditions (Lambda's). */
+  reasons?: string[];
+  shardIds?: string[];
+  /** Only messages whose oldest record arrived in [since, until] (epoch ms). */
+  since?: number;
+  until?: number;
+}
+
+export interface ReplayOptions {
+  queueUrl: string;
+  /** Resolve and count; put nothing, delete nothing. */
+  dryRun?: boolean;
+  maxMessages?: number;
+  maxRecords?: number;
+  /** Records per second put back, so a replay does not take the shard capacity live traffic needs. */
+  recordsPerSecond?: number;
+  filter?: ReplayFilter;
+  /** Put into this stream (name or ARN) instead of the one each message came from. */
+  targetStream?: string;
+  /** Delete messages whose records are partly gone, after putting back what is left. */
+  dropExpired?: boolean;
+  /** Epoch ms: stop starting new work after this (a Lambda's remaining time less a margin). */
+  deadline: number;
+  onProgress?: (report: ReplayReport) => void;
+}
+
+export interface ReplayDeps {
+  sqs: SQSClient;
+  kinesisFor: (region: string | undefined) => KinesisClient;
+  localEndpoint: boolean;
+}
+
+export type StopReason = 'drained' | 'deadline' | 'max-messages' | 'max-records';
+
+export interface ReplayReport {
+  messagesSeen: number;
+  /** Messages whose records are all back on the stream (deleted, unless a dry run). */
+  replayed: number;
+  expired: number;
+  failed: number;
+  skipped: number;
+  /** Messages that are not a dead letter we understand (left in the queue for a person). */
+  unreadable: number;
+  recordsReplayed: number;
+  recordsLostToRetention: number;
+  durationMs: number;
+  stoppedBecause: StopReason;
+  dryRun: boolean;
+  /** One line per message that did not replay, for the operator. */
+  problems: string[];
+}
+
+const RECEIVE_BATCH = 10;
+/** Long enough for a message's records to be re-read and put; released early at the end of the run. */
+const VISIBILITY_SECONDS = 300;
+
+function matches(resolved: ResolvedMessage, filter: ReplayFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.reasons?.length && !filter.reasons.includes(resolved.reason)) return false;
+  if (filter.shardIds?.length && !filter.shardIds.includes(resolved.shardId)) return false;
+  if (filter.since !== undefined && resolved.firstArrival < filter.since) return false;
+  if (filter.until !== undefined && resolved.firstArrival > filter.until) return false;
+  return true;
+}
+
+/** Spaces puts so that `recordsPerSecond` holds over the whole run. */
+class Pacer {
+  private readonly started = Date.now();
+  private sent = 0;
+  constructor(private readonly perSecond: number | undefined) {}
+
+  /** Largest slice to put before the next wait. */
+  slice(): number {
+    return this.perSecond ? Math.max(1, Math.min(500, Math.floor(this.perSecond))) : Number.MAX_SAFE_INTEGER;
+  }
+
+  async wait(deadline: number): Promise<void> {
+    if (!this.perSecond) return;
+    const due = this.started + (this.sent / this.perSecond) * 1000;
+    const wait = Math.min(due - Date.now(), deadline - Date.now());
+    if (wait > 0) await sleep(wait);
+  }
+
+  count(records: number): void {
+    this.sent += records;
+  }
+}
+
+/**
+ * @example
+ * const report = await replayQueue({ sqs, kinesisFor, localEndpoint: false }, { queueUrl, deadline: Date.now() + 60_000 });
+ */
+export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Promise<ReplayReport> {
+  const started = Date.now();
+  const report: ReplayReport = {
+    messagesSeen: 0,
+    replayed: 0,
+    expired: 0,
+    failed: 0,
+    skipped: 0,
+    unreadable: 0,
+    recordsReplayed: 0,
+    recordsLostToRetention: 0,
+    durationMs: 0,
+    stoppedBecause: 'drained',
+    dryRun: options.dryRun ?? false,
+    problems: [],
+  };
+  const seen = new Set<string>();
+  const release: Message[] = [];
+  const pacer = new Pacer(options.recordsPerSecond);
+  const target = options.targetStream ? parseStream(options.targetStream) : undefined;
+
+  const putBack = async (resolved: ResolvedMessage): Promise<boolean> => {
+    const stream = target ?? parseStream(resolved.streamArn);
+    const ref: StreamRef = streamRef(stream, deps.localEndpoint);
+    const kinesis = deps.kinesisFor(stream.region);
+    for (let offset = 0; offset < resolved.records.length; offset += pacer.slice()) {
+      const slice: KinesisRecord[] = resolved.records.slice(offset, offset + pacer.slice());
+      await pacer.wait(options.deadline);
+      const result = await putRecords(kinesis, slice, { stream: ref, deadline: options.deadline });
+      pacer.count(slice.length);
+      if (result.failed.length > 0) {
+        const first = result.failed[0];
+        report.problems.push(`${resolved.shardId}: ${result.failed.length} of ${slice.length} records not put (${first?.code}: ${first?.message})`);
+        return false;
+      }
+    }
+    return true;
+  };
+
+  const handle = async (message: Message): Promise<'deleted' | 'kept' | 'stop-max-records'> => {
+    let resolved: ResolvedMessage;
+    try {
+      resolved = await resolveMessage(parseDlqMessage(message.Body ?? ''), { ...deps, deadline: options.deadline });
+    } catch (error) {
+      report.unreadable += 1;
+      report.problems.push(`message ${message.MessageId}: ${error instanceof Error ? error.message : String(error)}`);
+      return 'kept';
+    }
+    if (!matches(resolved, options.filter)) {
+      report.skipped += 1;
+      return 'kept';
+    }
+    if (resolved.incomplete) {
+      report.problems.push(`message ${message.MessageId}: re-read cut short by the deadline; left for the next run`);
+      return 'kept';
+    }
+    if (options.maxRecords !== undefined && report.recordsReplayed + resolved.records.length > options.maxRecords && report.recordsReplayed > 0) {
+      return 'stop-max-records';
+    }
+    if (resolved.expired) {
+      report.expired += 1;
+      report.recordsLostToRetention += resolved.lostToRetention;
+      report.problems.push(
+        `message ${message.MessageId}: ${resolved.lostToRetention} record(s) of ${resolved.shardId} no longer on the stream` +
+          (options.dropExpired ? '; the rest put back and the message dropped' : '; kept (use dropExpired to put back the rest and drop it)'),
+      );
+      if (!options.dropExpired) return 'kept';
+    }
+    if (options.dryRun) {
+      report.recordsReplayed += resolved.records.length;
+      if (!resolved.expired) report.replayed += 1;
+      return 'kept';
+    }
+    if (!(await putBack(resolved))) {
+      report.failed += 1;
+      return 'kept';
+    }
+    report.recordsReplayed += resolved.records.length;
+    await deps.sqs.send(new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    if (!resolved.expired) report.replayed += 1;
+    return 'deleted';
+  };
+
+  try {
+    // Bounded by the deadline and the queue: every pass either handles new messages or stops.
+    for (let pass = 0; pass < 1_000_000; pass += 1) {
+      if (Date.now() >= options.deadline) {
+        report.stoppedBecause = 'deadline';
+        break;
+      }
+      if (options.maxMessages !== undefined && report.messagesSeen >= options.maxMessages) {
+        report.stoppedBecause = 'max-messages';
+        break;
+      }
+      const wanted = Math.min(RECEIVE_BATCH, (options.maxMessages ?? Infinity) - report.messagesSeen);
+      const { Messages = [] } = await deps.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: options.queueUrl, MaxNumberOfMessages: wanted, VisibilityTimeout: VISIBILITY_SECONDS, WaitTimeSeconds: 1 }),
+      );
+      const fresh = Messages.filter((m) => !seen.has(m.MessageId ?? ''));
+      // Messages seen before in this run came back (their visibility ran out): nothing new is left.
+      release.push(...Messages.filter((m) => seen.has(m.MessageId ?? '')));
+      if (fresh.length === 0) break;
+      let stop: StopReason | undefined;
+      for (const message of fresh) {
+        if (stop || Date.now() >= options.deadline) {
+          stop ??= 'deadline';
+          release.push(message);
+          continue;
+        }
+        seen.add(message.MessageId ?? '');
+        const outcome = await handle(message);
+        if (outcome === 'stop-max-records') {
+          seen.delete(message.MessageId ?? '');
+          stop = 'max-records';
+          release.push(message);
+          continue;
+        }
+        report.messagesSeen += 1;
+        if (outcome === 'kept') release.push(message);
+        report.durationMs = Date.now() - started;
+        options.onProgress?.({ ...report });
+      }
+      if (stop) {
+        report.stoppedBecause = stop;
+        break;
+      }
+    }
+  } finally {
+    await releaseMessages(deps.sqs, options.queueUrl, release);
+  }
+  report.durationMs = Date.now() - started;
+  return report;
+}
+
+/** Makes kept messages visible again now, so the next run (or a run right after a dry run) sees them. */
+async function releaseMessages(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += RECEIVE_BATCH) {
+    const batch = messages.slice(i, i + RECEIVE_BATCH);
+    await sqs
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+        }),
+      )
+      // Not releasing only delays the next run by the visibility timeout; nothing is lost.
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * `npm run replay -- [--local | --stage <stage> [--invoke]] [options]`: the operator's way back from
+ * the dead-letter queue. Shows a progress bar while it works and a table when done (`--json` for
+ * machines).
+ *
+ *   --local              the local stack (reads .local/stack.json written by `npm start`)
+ *   --stage <stage>      a deployed stage, with your AWS credentials: finds the queue from the stack's
+ *                        outputs and replays from here; add --invoke to run the deployed `replay`
+ *                        function instead, again and again until the queue has nothing left for it
+ *   --queue-url <url>    the queue, when you know it (skips the stack lookup)
+ *   --dry-run  --max-messages N  --max-records N  --rate N (records/s)  --reason R (repeatable)
+ *   --shard ID (repeatable)  --since T  --until T  --target STREAM  --drop-expired  --json
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { SingleBar, Presets } from 'cli-progress';
+import Table from 'cli-table3';
+import { readAwsConfig, type AwsConfig } from '../lib/config';
+import { replayDeps } from '../lib/replay/deps';
+import { parseReplayRequest, type ReplayRequest } from '../lib/replay/options';
+import { replayQueue, type ReplayReport } from '../lib/replay/replayQueue';
+
+const SERVICE = 'telemetry-pipeline';
+/** A run from a laptop has no Lambda timeout; bound it anyway so a stuck run ends on its own. */
+const CLI_RUN_LIMIT_MS = 6 * 60 * 60 * 1000;
+/** The deployed function is invoked at most this many times per CLI run. */
+const MAX_INVOCATIONS = 1_000;
+
+const { values } = parseArgs({
+  options: {
+    local: { type: 'boolean' },
+    stage: { type: 'string' },
+    invoke: { type: 'boolean' },
+    'queue-url': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'max-messages': { type: 'string' },
+    'max-records': { type: 'string' },
+    rate: { type: 'string' },
+    reason: { type: 'string', multiple: true },
+    shard: { type: 'string', multiple: true },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    target: { type: 'string' },
+    'drop-expired': { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+function number(flag: string): number | undefined {
+  const raw = values[flag as keyof typeof values];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`--${flag} must be a number, got ${String(raw)}`);
+  return value;
+}
+
+function request(): ReplayRequest {
+  const out: ReplayRequest = {};
+  if (values['dry-run']) out.dryRun = true;
+  if (values['drop-expired']) out.dropExpired = true;
+  const maxMessages = number('max-messages');
+  const maxRecords = number('max-records');
+  const rate = number('rate');
+  if (maxMessages !== undefined) out.maxMessages = maxMessages;
+  if (maxRecords !== undefined) out.maxRecords = maxRecords;
+  if (rate !== undefined) out.recordsPerSecond = rate;
+  if (values.reason) out.reasons = values.reason;
+  if (values.shard) out.shardIds = values.shard;
+  if (values.since) out.since = /^\d+$/.test(values.since) ? Number(values.since) : values.since;
+  if (values.until) out.until = /^\d+$/.test(values.until) ? Number(values.until) : values.until;
+  if (values.target) out.targetStream = values.target;
+  return out;
+}
+
+interface Target {
+  aws: AwsConfig;
+  queueUrl: string;
+}
+
+async function localTarget(): Promise<Target> {
+  const file = path.resolve('.local', 'stack.json');
+  let stack: { region: string; kinesisEndpoint: string; sqsEndpoint: string; dlqUrl: string };
+  try {
+    stack = JSON.parse(await readFile(file, 'utf8')) as typeof stack;
+  } catch (error) {
+    throw new Error(`cannot read ${file}: is \`npm start\` running? (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  return { aws: { region: stack.region, kinesisEndpoint: stack.kinesisEndpoint, sqsEndpoint: stack.sqsEndpoint }, queueUrl: stack.dlqUrl };
+}
+
+async function stageQueueUrl(stage: string, aws: AwsConfig): Promise<string> {
+  const cloudFormation = new CloudFormationClient({ region: aws.region });
+  const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: `${SERVICE}-${stage}` }));
+  const url = Stacks[0]?.Outputs?.find((o) => o.OutputKey === 'DeadLetterQueueUrl')?.OutputValue;
+  if (!url) throw new Error(`stack ${SERVICE}-${stage} has no DeadLetterQueueUrl output: is the stage deployed in ${aws.region}?`);
+  return url;
+}
+
+async function queueDepth(target: Target): Promise<number> {
+  const { sqs } = replayDeps(target.aws);
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: target.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages ?? 0);
+}
+
+function progressBar(total: number): SingleBar | undefined {
+  if (values.json || !process.stderr.isTTY) return undefined;
+  const bar = new SingleBar(
+    { format: 'replay |{bar}| {value}/{total} messages | {records} records | {eta_formatted} left', stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
+  bar.start(Math.max(total, 1), 0, { records: 0 });
+  return bar;
+}
+
+function merge(total: ReplayReport | undefined, next: ReplayReport): ReplayReport {
+  if (!total) return next;
+  return {
+    ...next,
+    messagesSeen: total.messagesSeen + next.messagesSeen,
+    replayed: total.replayed + next.replayed,
+    expired: total.expired + next.expired,
+    failed: total.failed + next.failed,
+    skipped: total.skipped + next.skipped,
+    unreadable: total.unreadable + next.unreadable,
+    recordsReplayed: total.recordsReplayed + next.recordsReplayed,
+    recordsLostToRetention: total.recordsLostToRetention + next.recordsLostToRetention,
+    durationMs: total.durationMs + next.durationMs,
+    problems: [...total.problems, ...next.problems],
+  };
+}
+
+async function invokeUntilDone(stage: string, aws: AwsConfig, bar: SingleBar | undefined): Promise<ReplayReport> {
+  const lambda = new LambdaClient({ region: aws.region });
+  let total: ReplayReport | undefined;
+  for (let i = 0; i < MAX_INVOCATIONS; i += 1) {
+    const response = await lambda.send(
+      new InvokeCommand({ FunctionName: `${SERVICE}-${stage}-replay`, Payload: Buffer.from(JSON.stringify(request())) }),
+    );
+    const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');
+    if (response.FunctionError) throw new Error(`replay function failed: ${text}`);
+    const report = JSON.parse(text) as ReplayReport;
+    total = merge(total, report);
+    bar?.update(total.messagesSeen, { records: total.recordsReplayed });
+    // Only a run cut short by its deadline leaves work it could do; anything else is the end.
+    if (report.stoppedBecause !== 'deadline' || report.messagesSeen === 0) break;
+  }
+  if (!total) throw new Error('the replay function was never invoked');
+  return total;
+}
+
+function printTable(report: ReplayReport, where: string): void {
+  const table = new Table({ head: ['replay', where + (report.dryRun ? ' (dry run)' : '')] });
+  table.push(
+    ['messages seen', report.messagesSeen],
+    ['replayed', report.replayed],
+    ['expired', report.expired],
+    ['failed', report.failed],
+    ['skipped by filter', report.skipped],
+    ['unreadable', report.unreadable],
+    ['records replayed', report.recordsReplayed],
+    ['records lost to retention', report.recordsLostToRetention],
+    ['duration', `${(report.durationMs / 1000).toFixed(1)} s`],
+    ['stopped because', report.stoppedBecause],
+  );
+  console.log(table.toString());
+  for (const problem of report.problems.slice(0, 20)) console.log(`  - ${problem}`);
+  if (report.problems.length > 20) console.log(`  ... and ${report.problems.length - 20} more`);
+}
+
+async function main(): Promise<void> {
+  if (values.help) {
+    console.log((await readFile(__filename, 'utf8')).split('*/')[0]?.replace(/^\/\*\*|^ \* ?/gm, ''));
+    return;
+  }
+  if (!values.local && !values.stage) throw new Error('say where: --local, or --stage <stage> (see --help)');
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let report: ReplayReport;
+  let where: string;
+  if (values.local) {
+    const target = await localTarget();
+    where = 'local';
+    const bar = progressBar(await queueDepth(target));
+    const options = parseReplayRequest(request(), { queueUrl: values['queue-url'] ?? target.queueUrl, deadline: Date.now() + CLI_RUN_LIMIT_MS });
+    report = await replayQueue(replayDeps(target.aws), { ...options, onProgress: (r) => bar?.update(r.messagesSeen, { records: r.recordsReplayed }) });
+    bar?.stop();
+  } else {
+    const stage = values.stage as string;
+    const aws = readAwsConfig(process.env);
+    where = `stage ${stage}`;
+    const target: Target = { aws, queueUrl: values['queue-url'] ?? (await stageQueueUrl(stage, aws)) };
+    const bar = progressBar(await queueDepth(target));
+    if (values.invoke) {
+      report = await invokeUntilDone(stage, aws, bar);
+    } else {
+      const options = parseReplayRequest(request(), { queueUrl: target.queueUrl, deadline: Date.now() + CLI_RUN_LIMIT_MS });
+      report = await replayQueue(replayDeps(aws), { ...options, onProgress: (r) => bar?.update(r.messagesSeen, { records: r.recordsReplayed }) });
+    }
+    bar?.stop();
+  }
+  if (values.json) console.log(JSON.stringify(report, null, 2));
+  else printTable(report, where);
+  if (report.failed > 0 || report.unreadable > 0) process.exitCode = 2;
+}
+
+main().catch((error: unknown) => {
+  console.error(`replay: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
