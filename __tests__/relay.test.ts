@@ -4,7 +4,9 @@ import { putRecords } from '../lib/kinesis/putRecords';
 import { relayBatch, type RejectedRecord, type RelayTarget } from '../lib/relay/relayBatch';
 import { injectPartialFailures } from './helpers/kinesisFaults';
 import { streamArnOf, toKinesisEvent } from './helpers/kinesisEvent';
-import { createStream, readAllRecords, testKinesis } from './helpers/local';
+import { parseDlqMessage } from '../lib/dlq/parseDlqMessage';
+import { lambdaContext } from '../lib/local/httpApi';
+import { createQueue, createStream, readAllRecords, receiveAll, testKinesis, testSqs } from './helpers/local';
 
 /** Puts `count` records with `keys` partition keys on a fresh source stream and returns them as Lambda would deliver them. */
 async function sourceBatch(kinesis: KinesisClient, count: number, keys: number): Promise<KinesisStreamRecord[]> {
@@ -118,5 +120,39 @@ describe('relayBatch', () => {
     });
     expect(refused.response.batchItemFailures).toEqual([{ itemIdentifier: oversized.kinesis.sequenceNumber }]);
     expect(refused.deadLetterError).toBeInstanceOf(Error);
+  });
+});
+
+describe('relay handler', () => {
+  it('relays a batch through the exported handler and dead-letters a refused record as relay-rejected', async () => {
+    const kinesis = testKinesis();
+    const sqs = testSqs();
+    const records = await sourceBatch(kinesis, 50, 3);
+    const target = await createStream(kinesis, 1);
+    const dlqUrl = await createQueue(sqs);
+    Object.assign(process.env, {
+      RELAY_TARGETS: streamArnOf(target),
+      DLQ_URL: dlqUrl,
+      AWS_ENDPOINT_URL_KINESIS: process.env.TEST_KINESIS_ENDPOINT,
+      AWS_ENDPOINT_URL_SQS: process.env.TEST_SQS_ENDPOINT,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+    const { handler } = await import('../handlers/relay');
+    const oversized: KinesisStreamRecord = {
+      ...(records[7] as KinesisStreamRecord),
+      kinesis: { ...(records[7] as KinesisStreamRecord).kinesis, data: Buffer.alloc(1024 * 1024 + 1).toString('base64') },
+    };
+    const batch = records.map((r, i) => (i === 7 ? oversized : r));
+    const response = await handler({ Records: batch }, lambdaContext('relay', 30_000));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await readAllRecords(kinesis, target)).toHaveLength(49);
+    const messages = (await receiveAll(sqs, dlqUrl)).map((m) => parseDlqMessage(m.Body ?? ''));
+    expect(messages).toHaveLength(1);
+    const message = messages[0];
+    if (message?.kind !== 'records') throw new Error('expected a record message');
+    expect(message.message.reason).toBe('relay-rejected');
+    expect(message.message.error).toContain('RECORD_TOO_LARGE');
+    expect(message.message.records.map((r) => r.sequenceNumber)).toEqual([oversized.kinesis.sequenceNumber]);
   });
 });

@@ -23,7 +23,7 @@
 import type { KinesisStreamBatchItemFailure, KinesisStreamRecord } from 'aws-lambda';
 import type { Queryable } from '../db/queryable';
 import { bisectWrite } from './bisectWrite';
-import { deadLetterPoison, type DeadLetterTarget } from './deadLetterPoison';
+import { deadLetterRecords, type DeadLetterTarget } from '../dlq/deadLetterRecords';
 import { decodeRecords } from './decodeRecords';
 import type { BatchStats, PoisonRecord } from './types';
 
@@ -82,7 +82,7 @@ export async function processBatch(records: readonly KinesisStreamRecord[], deps
     deadLetters = deadLetters.filter((entry) => BigInt(entry.record.kinesis.sequenceNumber) < first);
     batchItemFailures.push({ itemIdentifier: stopped.record.kinesis.sequenceNumber });
   }
-  const dlqMessages = await deadLetterPoison(deadLetters.sort(bySequence), deps);
+  const dlqMessages = await deadLetterRecords(deadLetters.sort(bySequence), deps);
 
   return {
     batchItemFailures,

@@ -1,6 +1,5 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { EventRow } from '../db/writeEvents';
-import type { PoisonReason } from '../dlq/recordMessage';
 
 /** A record that decoded and validated, with the row it becomes. */
 export interface ValidRecord {
@@ -8,12 +7,7 @@ export interface ValidRecord {
   row: EventRow;
 }
 
-/** A record that can never be written as it is; it goes to the DLQ with its data. */
-export interface PoisonRecord {
-  record: KinesisStreamRecord;
-  reason: PoisonReason;
-  error: string;
-}
+export type { PoisonRecord } from '../dlq/deadLetterRecords';
 
 /** What one invocation did; published as metrics. */
 export interface BatchStats {

@@ -1,12 +1,20 @@
 /**
- * Sends poison records to the DLQ as record messages, one group per (reason, stream, shard) so each
+ * Sends records that can never succeed as they are (the consumer's poison, the relay's refusals) to
+ * the DLQ as record messages, one group per (reason, stream, shard) so each
  * message has one reason, packed to the queue's size limit and sent 10 at a time.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { packRecordMessages } from '../dlq/packRecords';
-import { dlqRecordFromKinesis, shardIdOf, type DlqRecord, type RecordMessageHeader } from '../dlq/recordMessage';
-import { sendToDlq } from '../dlq/send';
-import type { PoisonRecord } from './types';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { packRecordMessages } from './packRecords';
+import { dlqRecordFromKinesis, shardIdOf, type DlqRecord, type PoisonReason, type RecordMessageHeader } from './recordMessage';
+import { sendToDlq } from './send';
+
+/** A record that can never be processed as it is; it goes to the DLQ with its data. */
+export interface PoisonRecord {
+  record: KinesisStreamRecord;
+  reason: PoisonReason;
+  error: string;
+}
 
 export interface DeadLetterTarget {
   sqs: SQSClient;
@@ -21,9 +29,9 @@ export interface DeadLetterTarget {
  *
  * @returns the number of messages sent.
  * @example
- * await deadLetterPoison(poison, { sqs, dlqUrl, maxMessageBytes: 262_144, functionName: 'consumer' });
+ * await deadLetterRecords(poison, { sqs, dlqUrl, maxMessageBytes: 262_144, functionName: 'consumer' });
  */
-export async function deadLetterPoison(poison: readonly PoisonRecord[], target: DeadLetterTarget): Promise<number> {
+export async function deadLetterRecords(poison: readonly PoisonRecord[], target: DeadLetterTarget): Promise<number> {
   if (poison.length === 0) return 0;
   const groups = new Map<string, { header: RecordMessageHeader; records: DlqRecord[] }>();
   for (const { record, reason, error } of poison) {
