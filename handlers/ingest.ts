@@ -1,8 +1,21 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createKinesisClient } from '../lib/aws/clients';
+import { readAwsConfig } from '../lib/config';
+import { handleIngest, type IngestDeps } from '../lib/ingest/handleIngest';
+import { readIngestConfig } from '../lib/ingest/config';
+import { ingestDeadline } from '../lib/ingest/deadline';
+import { createObservability } from '../lib/observability/powertools';
 
-// Placeholder until issue 3: refuses everything, with the JSON error shape every answer uses.
-export const handler = async (_event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => ({
-  statusCode: 503,
-  headers: { 'content-type': 'application/json', 'retry-after': '60' },
-  body: JSON.stringify({ code: 'NOT_IMPLEMENTED', message: 'ingest is not implemented yet' }),
-});
+// Built on the first invocation and kept for the container's life (lazily, so that importing this
+// module needs no environment); a ConfigError here fails every invocation until the config is fixed.
+let deps: IngestDeps | undefined;
+
+export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  deps ??= { ...createObservability({ serviceName: 'ingest' }), config: readIngestConfig(process.env), kinesis: createKinesisClient(readAwsConfig(process.env)) };
+  deps.logger.addContext(context);
+  try {
+    return await handleIngest(event, ingestDeadline(context.getRemainingTimeInMillis()), deps);
+  } finally {
+    deps.metrics.publishStoredMetrics();
+  }
+};

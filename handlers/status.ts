@@ -1,8 +1,27 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DatabaseConnection } from '../lib/db/connection';
+import { createObservability } from '../lib/observability/powertools';
+import { readStatusConfig } from '../lib/status/config';
+import { handleStatus, type StatusDeps } from '../lib/status/handleStatus';
 
-// Placeholder until issue 3.
-export const handler = async (_event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => ({
-  statusCode: 503,
-  headers: { 'content-type': 'application/json', 'retry-after': '60' },
-  body: JSON.stringify({ code: 'NOT_IMPLEMENTED', message: 'status is not implemented yet' }),
-});
+// Built on the first invocation and kept for the container's life; the connection itself is made on
+// first use and re-made after it breaks (lib/db/connection.ts).
+let deps: StatusDeps | undefined;
+
+function build(): StatusDeps {
+  const config = readStatusConfig(process.env);
+  const secrets = config.database.source.kind === 'secret' ? new SecretsManagerClient({ region: config.aws.region }) : undefined;
+  const db = new DatabaseConnection(config.database, { secrets, applicationName: 'telemetry-status' });
+  return { ...createObservability({ serviceName: 'status' }), apiKeyHashes: config.apiKeyHashes, db };
+}
+
+export const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  deps ??= build();
+  deps.logger.addContext(context);
+  try {
+    return await handleStatus(event, deps);
+  } finally {
+    deps.metrics.publishStoredMetrics();
+  }
+};

@@ -1,0 +1,158 @@
+/**
+ * `POST /telemetry`: authenticate, read, parse, validate, put, answer. Each step that can refuse the
+ * request does so before the next step's work: the key before the body is touched, header checks
+ * before the body is decoded, sizes before decompressing or parsing, every per-item check before
+ * anything is put. Every outcome is a JSON answer; nothing here throws.
+ *
+ * What happens to the items of a request, by outcome:
+ * - 4xx: nothing was put; the client must fix the request.
+ * - 202: every accepted item is on the stream; `rejected` items were not put.
+ * - 503: `accepted` items are on the stream (they will be processed), `notAccepted` ones are not
+ *   (or not certainly: a call abandoned at the deadline may have landed, and a resend with the same
+ *   eventIds is then deduplicated by the consumer).
+ */
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { apiKeyMatches } from '../auth/apiKey';
+import { errorMessage } from '../errors';
+import type { HttpAnswer } from '../http/answer';
+import { errorAnswer, type HttpFailure } from '../http/errorAnswer';
+import { headerValue } from '../http/headers';
+import { putRecords, type PutRecordsOptions } from '../kinesis/putRecords';
+import type { Observability } from '../observability/powertools';
+import { acceptedAnswer, noValidEvents, streamUnavailable, type NotAccepted } from './answers';
+import { bodyEncoding } from './bodyEncoding';
+import { bodyFormat } from './bodyFormat';
+import type { IngestConfig } from './config';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from './limits';
+import { parseItems } from './parseItems';
+import { prepareEvents, type PreparedEvent } from './prepareEvents';
+import { readBody } from './readBody';
+
+export interface IngestDeps extends Observability {
+  kinesis: KinesisClient;
+  config: IngestConfig;
+  /** Backoff settings passed to the write path (tests shorten them). */
+  putOptions?: Pick<PutRecordsOptions, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryRounds'>;
+  now?: () => number;
+}
+
+/** What one request did, for the log line and the metrics. */
+interface IngestSummary {
+  status: number;
+  code?: string;
+  receivedBytes: number;
+  accepted: number;
+  rejected: number;
+  notAccepted: number;
+  putCalls: number;
+  retryRounds: number;
+  retriedEntries: number;
+}
+
+const UNAUTHORIZED: HttpFailure = { status: 401, code: 'UNAUTHORIZED', message: 'a valid API key is required in the x-api-key header' };
+
+function emptySummary(status: number): IngestSummary {
+  return { status, receivedBytes: 0, accepted: 0, rejected: 0, notAccepted: 0, putCalls: 0, retryRounds: 0, retriedEntries: 0 };
+}
+
+function refuse(failure: HttpFailure, summary: Partial<IngestSummary> = {}): { answer: HttpAnswer; summary: IngestSummary } {
+  return { answer: errorAnswer(failure), summary: { ...emptySummary(failure.status), ...summary, code: failure.code } };
+}
+
+async function ingest(event: APIGatewayProxyEventV2, deadline: number, deps: IngestDeps): Promise<{ answer: HttpAnswer; summary: IngestSummary }> {
+  const { config } = deps;
+  if (!apiKeyMatches(headerValue(event, 'x-api-key'), config.apiKeyHashes)) return refuse(UNAUTHORIZED);
+
+  const format = bodyFormat(headerValue(event, 'content-type'));
+  if (!format.ok) return refuse(format.failure);
+  const encoding = bodyEncoding(headerValue(event, 'content-encoding'));
+  if (!encoding.ok) return refuse(encoding.failure);
+  const idempotencyKey = headerValue(event, 'idempotency-key')?.trim() || undefined;
+  if (idempotencyKey !== undefined && idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    return refuse({ status: 400, code: 'INVALID_IDEMPOTENCY_KEY', message: `the Idempotency-Key header is longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
+  }
+
+  const body = await readBody(event, encoding.encoding, config.maxBodyBytes);
+  const receivedBytes = body.receivedBytes;
+  if (!body.ok) return refuse(body.failure, { receivedBytes });
+  const parsed = parseItems(body.bytes, format.format, config.maxEventsPerRequest);
+  if (!parsed.ok) return refuse(parsed.failure, { receivedBytes });
+
+  const receivedAt = new Date((deps.now ?? Date.now)()).toISOString();
+  const { prepared, rejected } = prepareEvents(parsed.items, { idempotencyKey, receivedAt });
+  if (prepared.length === 0) return refuse(noValidEvents(rejected), { receivedBytes, rejected: rejected.length });
+
+  let retryRounds = 0;
+  const put = await putRecords(
+    deps.kinesis,
+    prepared.map((item) => item.record),
+    {
+      ...deps.putOptions,
+      stream: config.stream,
+      deadline,
+      onRetry: (retry) => {
+        retryRounds += 1;
+        deps.logger.warn('retrying PutRecords entries', { ...retry });
+      },
+    },
+  );
+  const summary: IngestSummary = {
+    ...emptySummary(202),
+    receivedBytes,
+    rejected: rejected.length,
+    putCalls: put.calls,
+    retryRounds,
+    retriedEntries: put.retriedEntries,
+  };
+  if (put.failed.length === 0) {
+    return { answer: acceptedAnswer(prepared, rejected), summary: { ...summary, accepted: prepared.length } };
+  }
+
+  const failedAt = new Set(put.failed.map((failure) => failure.index));
+  const onStream = prepared.filter((_item, position) => !failedAt.has(position));
+  const notAccepted: NotAccepted[] = put.failed.map((failure) => {
+    const item = prepared[failure.index] as PreparedEvent;
+    return { index: item.index, eventId: item.event.eventId, code: failure.code, error: failure.message };
+  });
+  const failure = streamUnavailable(onStream, notAccepted, rejected);
+  return {
+    answer: errorAnswer(failure),
+    summary: { ...summary, status: 503, code: failure.code, accepted: onStream.length, notAccepted: notAccepted.length },
+  };
+}
+
+function record(deps: IngestDeps, summary: IngestSummary): void {
+  const { metrics, logger } = deps;
+  metrics.addMetric('EventsAccepted', MetricUnit.Count, summary.accepted);
+  metrics.addMetric('EventsRejected', MetricUnit.Count, summary.rejected);
+  metrics.addMetric('EventsNotAccepted', MetricUnit.Count, summary.notAccepted);
+  metrics.addMetric('BytesReceived', MetricUnit.Bytes, summary.receivedBytes);
+  metrics.addMetric('PutRecordsRetries', MetricUnit.Count, summary.retryRounds);
+  metrics.addMetric('PutRecordsRetriedEntries', MetricUnit.Count, summary.retriedEntries);
+  if (summary.status === 401) metrics.addMetric('RequestsUnauthorized', MetricUnit.Count, 1);
+  const level = summary.status >= 500 ? 'error' : summary.status >= 400 ? 'warn' : 'info';
+  logger[level]('ingest request', { ...summary });
+}
+
+/**
+ * Handles one `POST /telemetry` API Gateway v2 event; `deadline` (epoch ms) bounds the time spent
+ * putting records (see `ingestDeadline`). Adds metrics to `deps.metrics`; the caller publishes them.
+ *
+ * @example
+ * const answer = await handleIngest(event, ingestDeadline(context.getRemainingTimeInMillis()), { kinesis, config, logger, metrics });
+ */
+export async function handleIngest(event: APIGatewayProxyEventV2, deadline: number, deps: IngestDeps): Promise<HttpAnswer> {
+  try {
+    const { answer, summary } = await ingest(event, deadline, deps);
+    record(deps, summary);
+    return answer;
+  } catch (error) {
+    // Unreachable by design: every step returns its failures. Should a bug get here, the client
+    // still gets JSON, nothing was reported as accepted, and the log says where it went wrong.
+    deps.logger.error('ingest failed unexpectedly', { error: errorMessage(error), stack: error instanceof Error ? error.stack : undefined });
+    deps.metrics.addMetric('IngestErrors', MetricUnit.Count, 1);
+    return errorAnswer({ status: 500, code: 'INTERNAL_ERROR', message: 'ingest failed unexpectedly; nothing in this request is known to be accepted' });
+  }
+}

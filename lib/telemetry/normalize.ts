@@ -1,0 +1,138 @@
+/**
+ * Client input → `TelemetryEvent`. What a client sends is loose (epoch or ISO timestamps, optional
+ * fields, any extra fields); what goes on the stream is the strict contract in `event.ts`. Anything
+ * this accepts passes the consumer's `eventProblem`, and anything Postgres would refuse later
+ * (U+0000, lone surrogates) is refused here, to the client, while it can still fix it.
+ */
+import { derivedEventId, newEventId } from './ids';
+import { EVENT_VERSION, MAX_SOURCE_LENGTH, MAX_TYPE_LENGTH, UUID_PATTERN, type TelemetryEvent } from './event';
+
+export const DEFAULT_EVENT_TYPE = 'invocation';
+/** Deeper than any telemetry needs, and well inside what JSON.stringify's recursion and Postgres's jsonb take. */
+export const MAX_NESTING_DEPTH = 64;
+/** Epoch ms of 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: four-digit years, which Postgres and ISO 8601 both take. */
+export const MIN_TIMESTAMP_MS = -62_135_596_800_000;
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+
+/** The fields with a meaning of their own; every other field is payload. */
+const NAMED_FIELDS = new Set(['eventId', 'source', 'timestamp', 'type', 'durationMs']);
+/** A date-time with an explicit zone: without one, the time would depend on the server's time zone. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+/** U+0000 (Postgres text and jsonb refuse it) or a lone surrogate (jsonb refuses the escape JSON.stringify writes for it). */
+const UNSTORABLE_CHARACTER = /[\u0000\uD800-\uDFFF]/u;
+
+export interface NormalizeContext {
+  /** Position of the item in the request, for derived ids. */
+  index: number;
+  /** The request's `Idempotency-Key` header, when it had one. */
+  idempotencyKey: string | undefined;
+  /** ISO 8601 UTC time the request was received. */
+  receivedAt: string;
+}
+
+export type NormalizeResult = { ok: true; event: TelemetryEvent } | { ok: false; error: string };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** ISO 8601 UTC for an ISO 8601 date-time (with zone) or epoch milliseconds; undefined when neither. */
+function normalizeTimestamp(value: unknown): string | undefined {
+  let ms: number;
+  if (typeof value === 'number') ms = value;
+  else if (typeof value === 'string' && ISO_DATE_TIME.test(value)) ms = Date.parse(value);
+  else return undefined;
+  if (!Number.isFinite(ms) || ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) return undefined;
+  return new Date(Math.trunc(ms)).toISOString();
+}
+
+interface Visit {
+  value: unknown;
+  depth: number;
+  parent: Visit | undefined;
+  key: string | number;
+}
+
+/** Where a visited value sits, e.g. `tags[2].name`; built only when there is something to report. */
+function pathOf(visit: Visit): string {
+  const parts: string[] = [];
+  for (let at: Visit | undefined = visit; at?.parent; at = at.parent) {
+    parts.push(typeof at.key === 'number' ? `[${at.key}]` : `.${at.key}`);
+  }
+  const path = parts.reverse().join('').replace(/^\./, '');
+  return path || 'the event';
+}
+
+/**
+ * The first value nested too deeply or string (field name or value) that cannot be stored,
+ * walking iteratively so that no input can exhaust the stack.
+ */
+function storageProblem(root: Record<string, unknown>): string | undefined {
+  const stack: Visit[] = [{ value: root, depth: 0, parent: undefined, key: '' }];
+  const unstorable = (where: string): string => `${where} contains U+0000 or an unpaired surrogate, which cannot be stored`;
+  while (stack.length > 0) {
+    const visit = stack.pop() as Visit;
+    const { value, depth } = visit;
+    if (typeof value === 'string') {
+      if (UNSTORABLE_CHARACTER.test(value)) return unstorable(pathOf(visit));
+      continue;
+    }
+    if (depth >= MAX_NESTING_DEPTH) return `${pathOf(visit)} is nested more than ${MAX_NESTING_DEPTH} levels deep`;
+    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((element, position) => [position, element]) : Object.entries(value as object);
+    for (const [key, element] of entries) {
+      if (typeof key === 'string' && UNSTORABLE_CHARACTER.test(key)) return unstorable(`a field name in ${pathOf(visit)}`);
+      // numbers, booleans and null can always be stored: only strings and containers are visited
+      if (typeof element === 'string' || (typeof element === 'object' && element !== null)) stack.push({ value: element, depth: depth + 1, parent: visit, key });
+    }
+  }
+  return undefined;
+}
+
+function fieldProblem(item: Record<string, unknown>): string | undefined {
+  const { source, eventId, type, durationMs } = item;
+  if (typeof source !== 'string' || source.length === 0 || source.length > MAX_SOURCE_LENGTH)
+    return `source must be a string of 1-${MAX_SOURCE_LENGTH} characters`;
+  if (eventId !== undefined && eventId !== null && (typeof eventId !== 'string' || !UUID_PATTERN.test(eventId)))
+    return 'eventId must be a UUID';
+  if (type !== undefined && type !== null && (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH))
+    return `type must be a string of 1-${MAX_TYPE_LENGTH} characters`;
+  if (durationMs !== undefined && durationMs !== null && (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0))
+    return 'durationMs must be a number >= 0';
+  return undefined;
+}
+
+/**
+ * Turns one item a client sent into the on-stream event, or says why it cannot.
+ * Optional fields (`eventId`, `type`, `durationMs`) may be absent or null.
+ *
+ * @example
+ * const result = normalizeEvent({ source: 'checkout', timestamp: 1700000000000, region: 'eu' },
+ *   { index: 0, idempotencyKey: undefined, receivedAt: new Date().toISOString() });
+ * // result.event.payload is { region: 'eu' }, result.event.timestamp '2023-11-14T22:13:20.000Z'
+ */
+export function normalizeEvent(item: unknown, context: NormalizeContext): NormalizeResult {
+  if (!isPlainObject(item)) return { ok: false, error: 'event must be a JSON object' };
+  const problem = fieldProblem(item);
+  if (problem) return { ok: false, error: problem };
+  const timestamp = normalizeTimestamp(item.timestamp);
+  if (timestamp === undefined)
+    return { ok: false, error: 'timestamp must be an ISO 8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch milliseconds, between years 0001 and 9999' };
+  const unstorable = storageProblem(item);
+  if (unstorable) return { ok: false, error: unstorable };
+
+  const clientId = typeof item.eventId === 'string' ? item.eventId.toLowerCase() : undefined;
+  return {
+    ok: true,
+    event: {
+      v: EVENT_VERSION,
+      eventId: clientId ?? (context.idempotencyKey ? derivedEventId(context.idempotencyKey, context.index) : newEventId()),
+      source: item.source as string,
+      type: typeof item.type === 'string' ? item.type : DEFAULT_EVENT_TYPE,
+      timestamp,
+      durationMs: typeof item.durationMs === 'number' ? item.durationMs : null,
+      // fromEntries defines own properties, so a client field named "__proto__" stays a plain field
+      payload: Object.fromEntries(Object.entries(item).filter(([key]) => !NAMED_FIELDS.has(key))),
+      receivedAt: context.receivedAt,
+    },
+  };
+}
