@@ -4,6 +4,7 @@ import { putRecords } from '../lib/kinesis/putRecords';
 import { relayBatch, type RejectedRecord, type RelayTarget } from '../lib/relay/relayBatch';
 import { injectPartialFailures } from './helpers/kinesisFaults';
 import { streamArnOf, toKinesisEvent } from './helpers/kinesisEvent';
+import type * as RelayModule from '../handlers/relay';
 import { parseDlqMessage } from '../lib/dlq/parseDlqMessage';
 import { lambdaContext } from '../lib/local/httpApi';
 import { createQueue, createStream, readAllRecords, receiveAll, testKinesis, testSqs } from './helpers/local';
@@ -138,7 +139,8 @@ describe('relay handler', () => {
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
-    const { handler } = await import('../handlers/relay');
+    // Required here, not imported at the top: the handler reads its configuration when it loads.
+    const { handler } = require('../handlers/relay') as typeof RelayModule;
     const oversized: KinesisStreamRecord = {
       ...(records[7] as KinesisStreamRecord),
       kinesis: { ...(records[7] as KinesisStreamRecord).kinesis, data: Buffer.alloc(1024 * 1024 + 1).toString('base64') },

@@ -1,6 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { readAwsConfig, requiredString } from '../lib/config';
 import { replayDeps } from '../lib/replay/deps';
+import type { FillReport } from '../lib/replay/fillFromCheckpoints';
+import { fillFromEnv } from '../lib/replay/fillRequest';
 import { parseReplayRequest, type ReplayRequest } from '../lib/replay/options';
 import { replayQueue, type ReplayReport } from '../lib/replay/replayQueue';
 
@@ -10,8 +12,13 @@ const SAFETY_MARGIN_MS = 10_000;
 const deps = replayDeps(readAwsConfig(process.env));
 const queueUrl = requiredString(process.env, 'DLQ_URL');
 
-/** Manual invoke: `serverless invoke -f replay --stage prod --data '{"dryRun":true}'`. */
-export const handler = async (event: ReplayRequest | null, context: Context): Promise<ReplayReport> => {
+/**
+ * Manual invoke: `serverless invoke -f replay --stage prod --data '{"dryRun":true}'`, or
+ * `--data '{"fromCheckpoints":true}'` to fill the gap after a re-created trigger.
+ */
+export const handler = async (event: ReplayRequest | null, context: Context): Promise<ReplayReport | FillReport> => {
   const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
-  return replayQueue(deps, parseReplayRequest(event, { queueUrl, deadline }));
+  const options = parseReplayRequest(event, { queueUrl, deadline });
+  if (event?.fromCheckpoints) return fillFromEnv(process.env, event, deadline);
+  return replayQueue(deps, options);
 };

@@ -10,6 +10,9 @@
  *   --queue-url <url>    the queue, when you know it (skips the stack lookup)
  *   --dry-run  --max-messages N  --max-records N  --rate N (records/s)  --reason R (repeatable)
  *   --shard ID (repeatable)  --since T  --until T  --target STREAM  --drop-expired  --json
+ *   --from-checkpoints [--rewind SECONDS]   instead of draining the DLQ, fill the gap after a re-created
+ *                        trigger: read each shard from the consumer's checkpoint to now and write through
+ *                        the consumer's path (deployed stages: with --invoke, as the function has the database)
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,6 +24,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import { readAwsConfig, type AwsConfig } from '../lib/config';
 import { replayDeps } from '../lib/replay/deps';
+import type { FillReport } from '../lib/replay/fillFromCheckpoints';
+import { fillFromEnv } from '../lib/replay/fillRequest';
 import { parseReplayRequest, type ReplayRequest } from '../lib/replay/options';
 import { replayQueue, type ReplayReport } from '../lib/replay/replayQueue';
 
@@ -46,6 +51,8 @@ const { values } = parseArgs({
     until: { type: 'string' },
     target: { type: 'string' },
     'drop-expired': { type: 'boolean' },
+    'from-checkpoints': { type: 'boolean' },
+    rewind: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -74,6 +81,9 @@ function request(): ReplayRequest {
   if (values.since) out.since = /^\d+$/.test(values.since) ? Number(values.since) : values.since;
   if (values.until) out.until = /^\d+$/.test(values.until) ? Number(values.until) : values.until;
   if (values.target) out.targetStream = values.target;
+  if (values['from-checkpoints']) out.fromCheckpoints = true;
+  const rewind = number('rewind');
+  if (rewind !== undefined) out.rewindSeconds = rewind;
   return out;
 }
 
@@ -84,7 +94,7 @@ interface Target {
 
 async function localTarget(): Promise<Target> {
   const file = path.resolve('.local', 'stack.json');
-  let stack: { region: string; kinesisEndpoint: string; sqsEndpoint: string; dlqUrl: string };
+  let stack: { region: string; kinesisEndpoint: string; sqsEndpoint: string; dlqUrl: string; databaseUrl: string; streamArn: string };
   try {
     stack = JSON.parse(await readFile(file, 'utf8')) as typeof stack;
   } catch (error) {
@@ -92,6 +102,15 @@ async function localTarget(): Promise<Target> {
   }
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  // What the replay function would have in its environment, for the fill-from-checkpoints mode.
+  Object.assign(process.env, {
+    AWS_REGION: stack.region,
+    AWS_ENDPOINT_URL_KINESIS: stack.kinesisEndpoint,
+    AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
+    DATABASE_URL: stack.databaseUrl,
+    DLQ_URL: stack.dlqUrl,
+    TELEMETRY_STREAM_ARN: stack.streamArn,
+  });
   return { aws: { region: stack.region, kinesisEndpoint: stack.kinesisEndpoint, sqsEndpoint: stack.sqsEndpoint }, queueUrl: stack.dlqUrl };
 }
 
@@ -138,16 +157,18 @@ function merge(total: ReplayReport | undefined, next: ReplayReport): ReplayRepor
   };
 }
 
-async function invokeUntilDone(stage: string, aws: AwsConfig, bar: SingleBar | undefined): Promise<ReplayReport> {
+async function invokeOnce<T>(stage: string, aws: AwsConfig): Promise<T> {
   const lambda = new LambdaClient({ region: aws.region });
+  const response = await lambda.send(new InvokeCommand({ FunctionName: `${SERVICE}-${stage}-replay`, Payload: Buffer.from(JSON.stringify(request())) }));
+  const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');
+  if (response.FunctionError) throw new Error(`replay function failed: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function invokeUntilDone(stage: string, aws: AwsConfig, bar: SingleBar | undefined): Promise<ReplayReport> {
   let total: ReplayReport | undefined;
   for (let i = 0; i < MAX_INVOCATIONS; i += 1) {
-    const response = await lambda.send(
-      new InvokeCommand({ FunctionName: `${SERVICE}-${stage}-replay`, Payload: Buffer.from(JSON.stringify(request())) }),
-    );
-    const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');
-    if (response.FunctionError) throw new Error(`replay function failed: ${text}`);
-    const report = JSON.parse(text) as ReplayReport;
+    const report = await invokeOnce<ReplayReport>(stage, aws);
     total = merge(total, report);
     bar?.update(total.messagesSeen, { records: total.recordsReplayed });
     // Only a run cut short by its deadline leaves work it could do; anything else is the end.
@@ -176,6 +197,13 @@ function printTable(report: ReplayReport, where: string): void {
   if (report.problems.length > 20) console.log(`  ... and ${report.problems.length - 20} more`);
 }
 
+function printFill(report: FillReport): void {
+  const table = new Table({ head: ['shard', 'from', 'read', 'written', 'duplicates', 'poison', 'complete'] });
+  for (const shard of report.shards) table.push([shard.shardId, shard.from, shard.read, shard.written, shard.duplicates, shard.poison, shard.incomplete ? 'no' : 'yes']);
+  console.log(table.toString());
+  console.log(`  records that arrived after ${report.until} are left to the trigger; took ${(report.durationMs / 1000).toFixed(1)} s`);
+}
+
 async function main(): Promise<void> {
   if (values.help) {
     console.log((await readFile(__filename, 'utf8')).split('*/')[0]?.replace(/^\/\*\*|^ \* ?/gm, ''));
@@ -185,6 +213,14 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let report: ReplayReport;
   let where: string;
+  if (values['from-checkpoints'] && !values.invoke) {
+    if (!values.local) throw new Error('--from-checkpoints on a deployed stage runs inside the function: add --invoke');
+    await localTarget();
+    const fill = await fillFromEnv(process.env, request(), Date.now() + CLI_RUN_LIMIT_MS);
+    if (values.json) console.log(JSON.stringify(fill, null, 2));
+    else printFill(fill);
+    return;
+  }
   if (values.local) {
     const target = await localTarget();
     where = 'local';
@@ -198,6 +234,13 @@ async function main(): Promise<void> {
     where = `stage ${stage}`;
     const target: Target = { aws, queueUrl: values['queue-url'] ?? (await stageQueueUrl(stage, aws)) };
     const bar = progressBar(await queueDepth(target));
+    if (values.invoke && values['from-checkpoints']) {
+      bar?.stop();
+      const fill = await invokeOnce<FillReport>(stage, aws);
+      if (values.json) console.log(JSON.stringify(fill, null, 2));
+      else printFill(fill);
+      return;
+    }
     if (values.invoke) {
       report = await invokeUntilDone(stage, aws, bar);
     } else {

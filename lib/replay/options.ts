@@ -22,9 +22,16 @@ export interface ReplayRequest {
   until?: string | number;
   targetStream?: string;
   dropExpired?: boolean;
+  /**
+   * Instead of draining the DLQ: fill the gap after a re-created trigger, reading each shard from the
+   * consumer's checkpoint to now and writing through the consumer's path.
+   */
+  fromCheckpoints?: boolean;
+  /** With fromCheckpoints: start this many seconds before each checkpoint (parallelizationFactor > 1). */
+  rewindSeconds?: number;
 }
 
-const KEYS = new Set(['dryRun', 'maxMessages', 'maxRecords', 'recordsPerSecond', 'reasons', 'shardIds', 'since', 'until', 'targetStream', 'dropExpired']);
+const KEYS = new Set(['dryRun', 'maxMessages', 'maxRecords', 'recordsPerSecond', 'reasons', 'shardIds', 'since', 'until', 'targetStream', 'dropExpired', 'fromCheckpoints', 'rewindSeconds']);
 
 function positive(value: unknown, name: string): number | undefined {
   if (value === undefined || value === null) return undefined;
@@ -70,6 +77,8 @@ export function parseReplayRequest(input: unknown, base: Pick<ReplayOptions, 'qu
   if (shardIds) filter.shardIds = shardIds;
   if (since !== undefined) filter.since = since;
   if (until !== undefined) filter.until = until;
+  flag(request.fromCheckpoints, 'fromCheckpoints');
+  positive(request.rewindSeconds, 'rewindSeconds');
   const options: ReplayOptions = { ...base, filter };
   const dryRun = flag(request.dryRun, 'dryRun');
   const dropExpired = flag(request.dropExpired, 'dropExpired');

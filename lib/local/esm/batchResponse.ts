@@ -4,7 +4,7 @@
  * unknown `itemIdentifier` fails the whole batch; otherwise Lambda checkpoints just before the
  * lowest failed sequence number and retries from it.
  */
-import type { StreamRecord } from './streamRecord';
+import type { StreamRecord } from '../../kinesis/streamRecord';
 
 export type BatchVerdict =
   | { kind: 'success' }

@@ -3,7 +3,7 @@
  * parallelization factor above 1, lanes finish out of order, so the checkpoint only moves over a
  * contiguous run of done records (as Lambda's does).
  */
-import type { StreamRecord } from './streamRecord';
+import type { StreamRecord } from '../../kinesis/streamRecord';
 
 export class CheckpointTracker {
   private readonly records: StreamRecord[] = [];

@@ -20,14 +20,14 @@
 import { ListShardsCommand, type ListShardsCommandOutput, type Shard } from '@aws-sdk/client-kinesis';
 import { ConfigError, errorMessage } from '../../errors';
 import { invokeHandler } from './invokeHandler';
-import { buildKinesisEvent, type EventSource } from './kinesisEvent';
+import { buildKinesisEvent, type EventSource } from '../../kinesis/lambdaEvent';
 import { validateMapping } from './mappingOptions';
 import { emptyCounters, type MappingRuntime } from './mappingRuntime';
 import { buildOnFailureMessage, type FailedBatch } from './onFailureMessage';
 import { OnFailureSender } from './onFailureSender';
 import { planShard } from './shardLineage';
 import { ShardWorker } from './shardWorker';
-import type { StreamRecord } from './streamRecord';
+import type { StreamRecord } from '../../kinesis/streamRecord';
 import { throttledLog } from './throttledLog';
 import type { DrainOptions, EsmStats, EsmTiming, EventSourceMapping, ShardStats, StartEsmOptions } from './types';
 import { Wakeup } from './wakeup';

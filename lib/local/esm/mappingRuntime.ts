@@ -4,10 +4,10 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { InvocationResult } from './invokeHandler';
-import type { EventSource } from './kinesisEvent';
+import type { EventSource } from '../../kinesis/lambdaEvent';
 import type { FailedBatch } from './onFailureMessage';
 import type { BatchCounters } from './runBatch';
-import type { StreamRecord } from './streamRecord';
+import type { StreamRecord } from '../../kinesis/streamRecord';
 import type { EsmTiming, MappingOptions } from './types';
 
 export interface Counters extends BatchCounters {

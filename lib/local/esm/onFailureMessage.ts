@@ -3,7 +3,7 @@
  * order (DESIGN.md, "On-failure destination"): metadata only, a range of one shard to re-read.
  */
 import { randomUUID } from 'node:crypto';
-import type { StreamRecord } from './streamRecord';
+import type { StreamRecord } from '../../kinesis/streamRecord';
 
 export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
 

@@ -7,7 +7,7 @@
 import { judgeResponse } from './batchResponse';
 import type { InvocationResult } from './invokeHandler';
 import type { FailedBatch } from './onFailureMessage';
-import type { StreamRecord } from './streamRecord';
+import type { StreamRecord } from '../../kinesis/streamRecord';
 import type { MappingOptions } from './types';
 
 export interface BatchCounters {

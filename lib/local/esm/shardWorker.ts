@@ -10,11 +10,11 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type ShardIteratorType } from '@aws-sdk/client-kinesis';
 import { errorMessage } from '../../errors';
 import { CheckpointTracker } from './checkpointTracker';
-import { MAX_PAYLOAD_BYTES, recordPayloadBytes } from './kinesisEvent';
+import { MAX_PAYLOAD_BYTES, recordPayloadBytes } from '../../kinesis/lambdaEvent';
 import { laneOf } from './laneOf';
 import type { MappingRuntime } from './mappingRuntime';
 import { runBatch } from './runBatch';
-import { toStreamRecord, type StreamRecord } from './streamRecord';
+import { toStreamRecord, type StreamRecord } from '../../kinesis/streamRecord';
 import type { ShardState, StartingPosition } from './types';
 import { Wakeup } from './wakeup';
 
