@@ -13,7 +13,7 @@ import {
   streamMappingsFromConfig,
   type ResolvedServerlessConfig,
 } from '../lib/local/esm';
-import { toStreamRecord } from '../lib/local/esm/streamRecord';
+import { toStreamRecord } from '../lib/kinesis/streamRecord';
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/telemetry';
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:dlq';
