@@ -23,6 +23,8 @@ export interface StartOptions {
   databaseUrl?: string | undefined;
   /** Name of the database to create (default: a random `telemetry_<hex>`). */
   databaseName?: string;
+  /** With `databaseUrl`: use that database as it is instead of creating a fresh one on its server. */
+  useDatabaseAsIs?: boolean;
   log?: (line: string) => void;
 }
 
@@ -144,6 +146,9 @@ export async function startLocalServices(options: StartOptions = {}): Promise<Lo
   try {
     const [kinesisEndpoint, sqsEndpoint] = await Promise.all([startKinesalite(closers), startFauxqs(closers)]);
     const embedded = !options.databaseUrl;
+    if (options.databaseUrl && options.useDatabaseAsIs) {
+      return { kinesisEndpoint, sqsEndpoint, databaseUrl: options.databaseUrl, embeddedPostgres: false, stop };
+    }
     const serverUrl = options.databaseUrl ?? (await startEmbeddedPostgres(closers, log));
     const name = options.databaseName ?? `telemetry_${Math.random().toString(16).slice(2, 10)}`;
     const databaseUrl = await createDatabase(serverUrl, name, closers, !embedded);
