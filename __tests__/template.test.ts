@@ -399,7 +399,18 @@ describe('function zips', () => {
     // The runtime ships AWS SDK v3; a bundled copy would be most of the zip.
     expect(map.sources.filter((source) => source.includes('node_modules/@aws-sdk/'))).toEqual([]);
     expect(sizes.find((size) => size.name === name)?.bytes).toBeGreaterThan(0);
+    // DESIGN.md's budget: 60 KB zipped with the SDK external (a size, not a timing: a bundle that
+    // grows past it is a regression to look at, not machine noise).
+    expect(sizes.find((size) => size.name === name)?.bytes).toBeLessThanOrEqual(60_000);
   });
+
+  it('are byte-identical when packaged again (fixed timestamps): unchanged functions are not redeployed', async () => {
+    const again = path.join(serviceDir, 'package-again');
+    await serverless(['package', '--stage', 'dev', '--package', again]);
+    for (const name of FUNCTIONS) {
+      expect((await readFile(path.join(again, `${name}.zip`))).equals(await readFile(path.join(packageDir, `${name}.zip`)))).toBe(true);
+    }
+  }, 120_000);
 });
 
 describe('other stages resolve offline', () => {
