@@ -178,8 +178,13 @@ async function invokeUntilDone(stage: string, aws: AwsConfig, bar: SingleBar | u
   return total;
 }
 
+/** Colours only on a terminal: piped into a file or a ticket, escape codes are noise. */
+function tableStyle(): { head: string[]; border: string[] } | undefined {
+  return process.stdout.isTTY ? undefined : { head: [], border: [] };
+}
+
 function printTable(report: ReplayReport, where: string): void {
-  const table = new Table({ head: ['replay', where + (report.dryRun ? ' (dry run)' : '')] });
+  const table = new Table({ head: ['replay', where + (report.dryRun ? ' (dry run)' : '')], style: tableStyle() });
   table.push(
     ['messages seen', report.messagesSeen],
     ['replayed', report.replayed],
@@ -198,7 +203,7 @@ function printTable(report: ReplayReport, where: string): void {
 }
 
 function printFill(report: FillReport): void {
-  const table = new Table({ head: ['shard', 'from', 'read', 'written', 'duplicates', 'poison', 'complete'] });
+  const table = new Table({ head: ['shard', 'from', 'read', 'written', 'duplicates', 'poison', 'complete'], style: tableStyle() });
   for (const shard of report.shards) table.push([shard.shardId, shard.from, shard.read, shard.written, shard.duplicates, shard.poison, shard.incomplete ? 'no' : 'yes']);
   console.log(table.toString());
   console.log(`  records that arrived after ${report.until} are left to the trigger; took ${(report.durationMs / 1000).toFixed(1)} s`);

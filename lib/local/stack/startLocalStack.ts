@@ -271,6 +271,8 @@ async function assemble(
   if (!telemetry || !dlq) throw new ConfigError('serverless.yml defines no stream or no queue under resources');
 
   const statusDb = new Client({ connectionString: services.databaseUrl });
+  // Postgres going away (stopped on Ctrl-C, or in an outage test) must not crash the stack.
+  statusDb.on('error', (error) => log(`status connection: ${error.message}`));
   await statusDb.connect();
   stoppers.push(() => statusDb.end());
 
