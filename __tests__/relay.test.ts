@@ -6,7 +6,7 @@ import { injectPartialFailures } from './helpers/kinesisFaults';
 import { streamArnOf, toKinesisEvent } from './helpers/kinesisEvent';
 import type * as RelayModule from '../handlers/relay';
 import { parseDlqMessage } from '../lib/dlq/parseDlqMessage';
-import { lambdaContext } from '../lib/local/httpApi';
+import { createLambdaContext } from '../lib/local/lambdaContext';
 import { createQueue, createStream, readAllRecords, receiveAll, testKinesis, testSqs } from './helpers/local';
 
 /** Puts `count` records with `keys` partition keys on a fresh source stream and returns them as Lambda would deliver them. */
@@ -146,7 +146,7 @@ describe('relay handler', () => {
       kinesis: { ...(records[7] as KinesisStreamRecord).kinesis, data: Buffer.alloc(1024 * 1024 + 1).toString('base64') },
     };
     const batch = records.map((r, i) => (i === 7 ? oversized : r));
-    const response = await handler({ Records: batch }, lambdaContext('relay', 30_000));
+    const response = await handler({ Records: batch }, createLambdaContext({ functionName: 'relay', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:relay', memorySizeMb: 512, deadline: Date.now() + 30_000 }));
     expect(response.batchItemFailures).toEqual([]);
     expect(await readAllRecords(kinesis, target)).toHaveLength(49);
     const messages = (await receiveAll(sqs, dlqUrl)).map((m) => parseDlqMessage(m.Body ?? ''));

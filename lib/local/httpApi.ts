@@ -6,6 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { lambdaContext } from './lambdaContext';
+
+export { lambdaContext } from './lambdaContext';
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -33,26 +36,6 @@ function compile(route: Route): CompiledRoute {
     return '([^/]+)';
   });
   return { ...route, pattern: new RegExp(`^${source}$`), params };
-}
-
-/** A Lambda context whose remaining time counts down from the function's timeout. */
-export function lambdaContext(functionName: string, timeoutMs: number, region = 'us-east-1'): Context {
-  const started = Date.now();
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 function isTextual(contentType: string | undefined, encoding: string | undefined): boolean {

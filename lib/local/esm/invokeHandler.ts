@@ -5,7 +5,7 @@
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { errorMessage } from '../../errors';
-import { createLambdaContext } from './lambdaContext';
+import { createLambdaContext } from '../lambdaContext';
 import type { FunctionTarget } from './types';
 
 export type InvocationResult =

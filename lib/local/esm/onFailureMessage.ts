@@ -3,17 +3,14 @@
  * order (DESIGN.md, "On-failure destination"): metadata only, a range of one shard to re-read.
  */
 import { randomUUID } from 'node:crypto';
+import type { KinesisBatchInfo, LambdaFailureRecord } from '../../dlq/lambdaFailure';
 import type { StreamRecord } from '../../kinesis/streamRecord';
 
 export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
 
-export interface OnFailureMessage {
-  requestContext: {
-    requestId: string;
-    functionArn: string;
-    condition: FailureCondition;
-    approximateInvokeCount: number;
-  };
+/** The shape the replay parses (lib/dlq/lambdaFailure.ts), narrowed to what the emulator sends. */
+export interface OnFailureMessage extends LambdaFailureRecord {
+  requestContext: LambdaFailureRecord['requestContext'] & { condition: FailureCondition };
   responseContext: {
     statusCode: number;
     executedVersion: string;
@@ -21,16 +18,7 @@ export interface OnFailureMessage {
     functionError: 'Unhandled' | null;
   };
   version: '1.0';
-  timestamp: string;
-  KinesisBatchInfo: {
-    shardId: string;
-    startSequenceNumber: string;
-    endSequenceNumber: string;
-    approximateArrivalOfFirstRecord: string;
-    approximateArrivalOfLastRecord: string;
-    batchSize: number;
-    streamArn: string;
-  };
+  KinesisBatchInfo: KinesisBatchInfo;
 }
 
 export interface FailedBatch {

@@ -39,3 +39,18 @@ export function createLambdaContext(options: ContextOptions): Context {
     succeed: unsupported,
   };
 }
+
+/**
+ * A context for a function by name, with `timeoutMs` to run: the short form for local callers.
+ *
+ * @example
+ * await handler(event, lambdaContext('ingest', 29_000));
+ */
+export function lambdaContext(functionName: string, timeoutMs: number, region = 'us-east-1'): Context {
+  return createLambdaContext({
+    functionName,
+    functionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
+    memorySizeMb: 1024,
+    deadline: Date.now() + timeoutMs,
+  });
+}
