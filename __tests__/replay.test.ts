@@ -2,8 +2,15 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { putRecords } from '../lib/kinesis/putRecords';
 import { replayQueue, type ReplayOptions } from '../lib/replay/replayQueue';
-import { streamArnOf } from './helpers/kinesisEvent';
-import { createQueue, createStream, readAllRecords, receiveAll, testKinesis, testSqs } from './helpers/local';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { processBatch } from '../lib/consumer/processBatch';
+import { readDatabaseConfig } from '../lib/db/config';
+import { DatabaseConnection } from '../lib/db/connection';
+import { applyMigrations } from '../lib/db/migrate';
+import { encodeEvent } from '../lib/telemetry/event';
+import { streamArnOf, toKinesisEvent } from './helpers/kinesisEvent';
+import { createQueue, createStream, freshDatabase, readAllRecords, receiveAll, testKinesis, testSqs } from './helpers/local';
 
 interface Fixture {
   kinesis: KinesisClient;
@@ -144,5 +151,43 @@ describe('replayQueue', () => {
     const limited = await run(f, { maxMessages: 1, filter: { reasons: ['db-rejected'] } });
     expect(limited.stoppedBecause).toBe('max-messages');
     expect(limited.messagesSeen).toBe(1);
+  });
+});
+
+describe('replay twice, then the consumer', () => {
+  it('leaves Postgres with each event once', async () => {
+    const kinesis = testKinesis();
+    const sqs = testSqs();
+    const stream = await createStream(kinesis, 1);
+    const queueUrl = await createQueue(sqs);
+    const events = Array.from({ length: 40 }, (_, i) => ({
+      data: encodeEvent({ v: 1, eventId: randomUUID(), source: `s${i % 3}`, type: 'invocation', timestamp: new Date().toISOString(), durationMs: i, payload: { i }, receivedAt: new Date().toISOString() }),
+      partitionKey: `s${i % 3}`,
+    }));
+    await putRecords(kinesis, events, { stream: { streamName: stream }, deadline: Date.now() + 10_000 });
+    const f: Fixture = { kinesis, sqs, stream, queueUrl, onStream: await readAllRecords(kinesis, stream) };
+    // The same failed range dead-lettered twice (Lambda retried a batch that had already been sent), replayed twice.
+    await send(f, onFailureMessage(f, 5, 24));
+    expect(await run(f)).toMatchObject({ replayed: 1, recordsReplayed: 20 });
+    await send(f, onFailureMessage(f, 5, 24));
+    expect(await run(f)).toMatchObject({ replayed: 1, recordsReplayed: 20 });
+    const all = await readAllRecords(kinesis, stream);
+    expect(all).toHaveLength(80);
+
+    const db = await freshDatabase();
+    const connection = new DatabaseConnection(readDatabaseConfig({ DATABASE_URL: db.url }));
+    try {
+      const admin = new Client({ connectionString: db.url });
+      await admin.connect();
+      await applyMigrations(admin);
+      await admin.end();
+      const result = await processBatch(toKinesisEvent(all, streamArnOf(stream)).Records, { db: connection, sqs, dlqUrl: queueUrl, maxMessageBytes: 262_144, functionName: 'consumer' });
+      expect(result.stats).toMatchObject({ written: 40, duplicates: 40, poison: 0 });
+      const { rows } = await connection.query<{ n: string; d: string }>('SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM telemetry_events');
+      expect(rows[0]).toEqual({ n: '40', d: '40' });
+    } finally {
+      await connection.close();
+      await db.drop();
+    }
   });
 });
