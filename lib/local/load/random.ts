@@ -39,12 +39,13 @@ export function pick<T>(random: Random, items: readonly T[]): T {
  * A random version 4 UUID drawn from `random` (reproducible, unlike `crypto.randomUUID`).
  *
  * @example
- * uuidFrom(seededRandom(1)); // '...-4...-8...'
+ * uuidFrom(seededRandom(1)); // 'a08ff49b-6f77-4632-a16c-43069c43a8c3'
  */
 export function uuidFrom(random: Random): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  // Version 4 and the RFC 4122 variant bits, so that validators take it for what it claims to be.
   hex[12] = '4';
-  hex[16] = ((Math.floor(random() * 4) + 8) as number).toString(16);
+  hex[16] = (Math.floor(random() * 4) + 8).toString(16);
   const s = hex.join('');
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
 }

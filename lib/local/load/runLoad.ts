@@ -65,6 +65,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
   const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   const target = { apiUrl: options.apiUrl, apiKey: options.apiKey, timeoutMs: options.requestTimeoutMs ?? 30_000 };
   const limit = new InFlightLimit(options.concurrency ?? 8);
+  const started = Date.now();
+  const recorder = new LoadStatsRecorder(options.rate, events, started);
 
   let callbackError: unknown;
   const send = async (batch: number, size: number): Promise<void> => {
@@ -82,10 +84,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
     const [posted, poisoned] = await Promise.all([
       postBatch(target, items, malformed),
       options.poison
-        ? putPoisonEvents(options.poison, poison).catch(() => ({ put: [], failed: poison.length }))
+        ? putPoisonEvents(options.poison, poison).catch((error: unknown) => ({ put: [], failed: poison.length, error: `poison records not put: ${String(error)}` }))
         : Promise.resolve({ put: [], failed: 0 }),
     ]);
     const outcome: RequestOutcome = { ...posted, batch, poisonIds: poisoned.put.map((e) => e.eventId), poisonFailed: poisoned.failed };
+    if ('error' in poisoned && outcome.error === undefined) outcome.error = poisoned.error;
     recorder.add(outcome);
     try {
       options.onResponse?.(outcome);
@@ -98,8 +101,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
   const progress = options.onProgress
     ? setInterval(() => options.onProgress?.(recorder.snapshot('running')), options.progressIntervalMs ?? 1_000)
     : undefined;
-  const started = Date.now();
-  const recorder = new LoadStatsRecorder(options.rate, events, started);
   const endAt = started + options.durationSeconds * 1000;
   let stoppedBecause: StopReason = 'done';
   try {
