@@ -71,3 +71,29 @@ describe('readRange', () => {
     expect(result.records.map((r) => r.SequenceNumber)).toEqual(sequences.slice(0, 3));
   });
 });
+
+describe('readRange page size', () => {
+  it('asks for what the range should hold (+1), not 10,000 records, on its first page', async () => {
+    const kinesis = testKinesis();
+    const { stream, sequences, shardId } = await streamWith(300);
+    const limits: (number | undefined)[] = [];
+    kinesis.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { ShardIterator?: string; Limit?: number };
+        if (input.ShardIterator !== undefined) limits.push(input.Limit);
+        return next(args);
+      },
+      { step: 'initialize', name: 'watch-limits' },
+    );
+    const result = await readRange(kinesis, {
+      stream: { streamName: stream },
+      shardId,
+      startSequenceNumber: sequences[10] as string,
+      endSequenceNumber: sequences[29] as string,
+      deadline: Date.now() + 10_000,
+      expectedRecords: 20,
+    });
+    expect(result.records).toHaveLength(20);
+    expect(limits).toEqual([21]);
+  });
+});

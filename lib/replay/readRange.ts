@@ -22,6 +22,12 @@ export interface RangeRequest {
   endSequenceNumber: string;
   /** Stop after this long, reporting what was read (a Lambda's deadline). */
   deadline: number;
+  /**
+   * How many records the range is expected to hold (an on-failure record's batchSize; 1 for one
+   * record). The first GetRecords asks for one more than that instead of 10,000, so re-reading a
+   * small range near the head of a busy shard does not drag thousands of records past it.
+   */
+  expectedRecords?: number;
 }
 
 export interface RangeResult {
@@ -82,6 +88,9 @@ export async function readRange(kinesis: KinesisClient, request: RangeRequest): 
 
   let lastCall = 0;
   let done = false;
+  // The first page asks for what the range should hold (+1 to see past its end); later pages, if the
+  // range holds more (other lanes' records with parallelizationFactor > 1), the maximum.
+  let limit = request.expectedRecords ? Math.min(10_000, Math.max(1, request.expectedRecords) + 1) : 10_000;
   // Bounded: each pass reads at least one record or ends (empty page at the tip, or the shard closed).
   for (let passes = 0; iterator && !done && passes < 100_000; passes += 1) {
     if (Date.now() >= request.deadline) return { records, trimmed: false, incomplete: true, getRecordsCalls: calls };
@@ -90,7 +99,8 @@ export async function readRange(kinesis: KinesisClient, request: RangeRequest): 
     lastCall = Date.now();
     calls += 1;
     try {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
+      limit = 10_000;
       const pageRecords = page.Records ?? [];
       for (const record of pageRecords) {
         const sequence = BigInt(record.SequenceNumber ?? '0');

@@ -47,6 +47,7 @@ export async function resolveMessage(parsed: DlqMessage, deps: ResolveDeps): Pro
       startSequenceNumber: info.startSequenceNumber,
       endSequenceNumber: info.endSequenceNumber,
       deadline: deps.deadline,
+      expectedRecords: info.batchSize,
     });
     // With parallelizationFactor > 1 the range also holds other partition keys' records, so finding
     // more than batchSize is normal; finding fewer means records are gone.
@@ -81,6 +82,7 @@ export async function resolveMessage(parsed: DlqMessage, deps: ResolveDeps): Pro
       startSequenceNumber: record.sequenceNumber,
       endSequenceNumber: record.sequenceNumber,
       deadline: deps.deadline,
+      expectedRecords: 1,
     });
     incomplete ||= range.incomplete;
     const found = range.records[0];
