@@ -1,16 +1,14 @@
 /** Kinesis -> Postgres. The work is in lib/consumer/processBatch.ts; this wires it up once per container. */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { createSqsClient } from '../lib/aws/clients';
 import { readConsumerConfig } from '../lib/consumer/config';
 import { handleBatch } from '../lib/consumer/handleBatch';
-import { DatabaseConnection } from '../lib/db/connection';
+import { createDatabaseConnection } from '../lib/db/createConnection';
 import { createObservability } from '../lib/observability/powertools';
 
 // Cold start: config checked, clients built; the database connects on first use and is kept.
 const config = readConsumerConfig(process.env);
-const secrets = config.database.source.kind === 'secret' ? new SecretsManagerClient({ region: config.aws.region }) : undefined;
-const db = new DatabaseConnection(config.database, { secrets, applicationName: config.functionName });
+const db = createDatabaseConnection(config.database, config.aws, config.functionName);
 const sqs = createSqsClient(config.aws);
 const { metrics, logger } = createObservability({ serviceName: 'consumer' });
 const target = { db, sqs, dlqUrl: config.dlqUrl, maxMessageBytes: config.dlqMaxMessageBytes, functionName: config.functionName };

@@ -1,6 +1,5 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DatabaseConnection } from '../lib/db/connection';
+import { createDatabaseConnection } from '../lib/db/createConnection';
 import { createObservability } from '../lib/observability/powertools';
 import { readStatusConfig } from '../lib/status/config';
 import { handleStatus, type StatusDeps } from '../lib/status/handleStatus';
@@ -11,8 +10,7 @@ let deps: StatusDeps | undefined;
 
 function build(): StatusDeps {
   const config = readStatusConfig(process.env);
-  const secrets = config.database.source.kind === 'secret' ? new SecretsManagerClient({ region: config.aws.region }) : undefined;
-  const db = new DatabaseConnection(config.database, { secrets, applicationName: 'telemetry-status' });
+  const db = createDatabaseConnection(config.database, config.aws, 'telemetry-status');
   return { ...createObservability({ serviceName: 'status' }), apiKeyHashes: config.apiKeyHashes, db };
 }
 

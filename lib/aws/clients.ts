@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsConfig } from '../config';
@@ -54,4 +55,14 @@ export function createSqsClient(aws: AwsConfig): SQSClient {
     ...(aws.sqsEndpoint ? { endpoint: aws.sqsEndpoint } : {}),
     requestHandler: requestHandler(),
   });
+}
+
+/**
+ * For database credentials on deployed stages (DATABASE_SECRET_ARN); fetched once per cold start.
+ *
+ * @example
+ * const secrets = createSecretsManagerClient(readAwsConfig(process.env));
+ */
+export function createSecretsManagerClient(aws: AwsConfig): SecretsManagerClient {
+  return new SecretsManagerClient({ region: aws.region, requestHandler: requestHandler() });
 }

@@ -2,11 +2,10 @@
  * Runs the fill-from-checkpoints mode from a replay request: builds the consumer's dependencies from
  * the environment (the same settings the consumer has) and fills every shard of the telemetry stream.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createKinesisClient, createSqsClient } from '../aws/clients';
 import { integer, readAwsConfig, requiredString, type Env } from '../config';
 import { readDatabaseConfig } from '../db/config';
-import { DatabaseConnection } from '../db/connection';
+import { createDatabaseConnection } from '../db/createConnection';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../dlq/recordMessage';
 import { parseStream, streamRef } from '../kinesis/streamRef';
 import { fillFromCheckpoints, type FillReport } from './fillFromCheckpoints';
@@ -21,8 +20,7 @@ export async function fillFromEnv(env: Env, request: ReplayRequest, deadline: nu
   const database = readDatabaseConfig(env);
   const streamArn = requiredString(env, 'TELEMETRY_STREAM_ARN');
   const stream = parseStream(streamArn);
-  const secrets = database.source.kind === 'secret' ? new SecretsManagerClient({ region: aws.region }) : undefined;
-  const db = new DatabaseConnection(database, { secrets, applicationName: 'telemetry-replay' });
+  const db = createDatabaseConnection(database, aws, 'telemetry-replay');
   try {
     return await fillFromCheckpoints(
       createKinesisClient(aws, stream.region ?? aws.region),
