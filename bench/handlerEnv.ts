@@ -1,0 +1,56 @@
+/**
+ * The environment the real handlers read when they load, pointed at this run's local services: the
+ * same variables serverless.yml gives them, with local values. Set once, before any handler is
+ * imported (each reads its configuration at cold start).
+ */
+import { createHash } from 'node:crypto';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { Client } from 'pg';
+import { applyMigrations } from '../lib/db/migrate';
+import { LOCAL_API_KEY } from '../lib/local/stack';
+import { createStream } from './streams';
+import type { BenchContext } from './context';
+
+export const INGEST_STREAM = 'bench-ingest';
+export const DLQ_NAME = 'bench-dlq';
+
+export interface HandlerSetup {
+  apiKey: string;
+  dlqUrl: string;
+  ingestStream: string;
+}
+
+/**
+ * Migrates the database, creates the ingest stream and the DLQ, and sets `process.env`.
+ *
+ * @example
+ * const setup = await prepareHandlerEnv(ctx);
+ * const { handler } = await import('../handlers/ingest.js');
+ */
+export async function prepareHandlerEnv(ctx: BenchContext): Promise<HandlerSetup> {
+  const admin = new Client({ connectionString: ctx.services.databaseUrl });
+  await admin.connect();
+  try {
+    await applyMigrations(admin);
+  } finally {
+    await admin.end();
+  }
+  await createStream(ctx.kinesis, INGEST_STREAM);
+  const { QueueUrl } = await ctx.sqs.send(new CreateQueueCommand({ QueueName: DLQ_NAME }));
+  if (!QueueUrl) throw new Error('CreateQueue returned no QueueUrl');
+  Object.assign(process.env, {
+    AWS_REGION: ctx.aws.region,
+    AWS_ENDPOINT_URL_KINESIS: ctx.services.kinesisEndpoint,
+    AWS_ENDPOINT_URL_SQS: ctx.services.sqsEndpoint,
+    DATABASE_URL: ctx.services.databaseUrl,
+    DATABASE_SSL: 'false',
+    DLQ_URL: QueueUrl,
+    TELEMETRY_STREAM_NAME: INGEST_STREAM,
+    API_KEY_HASHES: createHash('sha256').update(LOCAL_API_KEY).digest('hex'),
+    MAX_BODY_BYTES: '5242880',
+    // EMF lines would flood the terminal; serialising them costs microseconds either way.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  return { apiKey: LOCAL_API_KEY, dlqUrl: QueueUrl, ingestStream: INGEST_STREAM };
+}
