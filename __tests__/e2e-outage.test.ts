@@ -12,7 +12,7 @@ import { replayDeps } from '../lib/replay/deps';
 import { replayQueue } from '../lib/replay/replayQueue';
 import { decodeEvent } from '../lib/telemetry/event';
 import { readAllRecords } from './helpers/local';
-import { startServicesChild, type ServicesChild } from './helpers/servicesChild';
+import { startServicesChild, type ServicesChild } from '../lib/local/servicesChild';
 import { startStoppablePostgres, type StoppablePostgres } from './helpers/stoppablePostgres';
 
 // End to end through HTTP with Postgres stopped in the middle: ingest keeps answering 202 (it does

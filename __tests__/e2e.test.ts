@@ -7,7 +7,7 @@ import { functionNames, poisonEvent, putPoisonEvents, runLoad, seededRandom, typ
 import { startLocalStack, type LocalStack } from '../lib/local/stack';
 import { encodeEvent, type TelemetryEvent } from '../lib/telemetry/event';
 import { receiveAll } from './helpers/local';
-import { startServicesChild, type ServicesChild } from './helpers/servicesChild';
+import { startServicesChild, type ServicesChild } from '../lib/local/servicesChild';
 
 // End to end through HTTP on a whole local stack (its own services: the stack's stream and queue
 // names are fixed). 5,000 events are POSTed in 50 requests of 100, about 2% of items malformed;

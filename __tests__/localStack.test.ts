@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { startLocalStack, type LocalStack } from '../lib/local/stack';
-import { startServicesChild, type ServicesChild } from './helpers/servicesChild';
+import { startServicesChild, type ServicesChild } from '../lib/local/servicesChild';
 
 describe('local stack (npm start) in-process', () => {
   let services: ServicesChild;

@@ -10,7 +10,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServicesChild, type ServicesChild } from '../__tests__/helpers/servicesChild';
+import { startServicesChild, type ServicesChild } from '../lib/local/servicesChild';
 import { createKinesisClient, createSqsClient } from '../lib/aws/clients';
 import { REGION, type BenchContext } from './context';
 import { prepareHandlerEnv } from './handlerEnv';

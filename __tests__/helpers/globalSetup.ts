@@ -2,7 +2,7 @@
  * Starts kinesalite, fauxqs and Postgres once per jest run, in a child process (scripts/services.ts)
  * on free loopback ports, and exports their endpoints to every test worker through the environment.
  */
-import { startServicesChild, type ServicesChild } from './servicesChild';
+import { startServicesChild, type ServicesChild } from '../../lib/local/servicesChild';
 
 export default async function globalSetup(): Promise<void> {
   const services = await startServicesChild();

@@ -1,6 +1,7 @@
 /**
  * Starts a set of local services (kinesalite, fauxqs, embedded Postgres) in a child process
- * (scripts/services.ts) and returns their endpoints. globalSetup uses it for the run's shared set;
+ * (scripts/services.ts) and returns their endpoints. Jest's globalSetup uses it for the run's shared set,
+ * the benchmarks for theirs (a child keeps the emulators off the measuring thread);
  * an end-to-end test that needs streams and queues of its own (the local stack's fixed names) starts
  * another. The child stops its services when told or when this process goes away.
  */
