@@ -3,7 +3,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { Client } from 'pg';
-import { createSqsClient } from '../lib/aws/clients';
+import { createSqsClient } from '../lib/aws/sqsClient';
 import { METRIC } from '../lib/consumer/metrics';
 import { processBatch, type ConsumerDeps } from '../lib/consumer/processBatch';
 import { DatabaseConnection } from '../lib/db/connection';

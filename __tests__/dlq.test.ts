@@ -1,5 +1,5 @@
 import { DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { createSqsClient } from '../lib/aws/clients';
+import { createSqsClient } from '../lib/aws/sqsClient';
 import { DeadLetterError } from '../lib/errors';
 import { freePort } from '../lib/local/services';
 import { DlqMessageError } from '../lib/dlq/errors';

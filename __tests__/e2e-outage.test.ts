@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
-import { createKinesisClient, createSqsClient } from '../lib/aws/clients';
+import { createKinesisClient } from '../lib/aws/kinesisClient';
+import { createSqsClient } from '../lib/aws/sqsClient';
 import type { AwsConfig } from '../lib/config';
 import { parseDlqMessage } from '../lib/dlq/parseDlqMessage';
 import type { LambdaFailureRecord } from '../lib/dlq/lambdaFailure';

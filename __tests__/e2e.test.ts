@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
-import { createKinesisClient, createSqsClient } from '../lib/aws/clients';
+import { createKinesisClient } from '../lib/aws/kinesisClient';
+import { createSqsClient } from '../lib/aws/sqsClient';
 import { parseDlqMessage } from '../lib/dlq/parseDlqMessage';
 import { functionNames, poisonEvent, putPoisonEvents, runLoad, seededRandom, type RequestOutcome } from '../lib/local/load';
 import { startLocalStack, type LocalStack } from '../lib/local/stack';

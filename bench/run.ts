@@ -11,7 +11,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startServicesChild, type ServicesChild } from '../lib/local/servicesChild';
-import { createKinesisClient, createSqsClient } from '../lib/aws/clients';
+import { createKinesisClient } from '../lib/aws/kinesisClient';
+import { createSqsClient } from '../lib/aws/sqsClient';
 import { REGION, type BenchContext } from './context';
 import { prepareHandlerEnv } from './handlerEnv';
 import { describeMachine, machineLine } from './machine';

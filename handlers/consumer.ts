@@ -1,6 +1,6 @@
 /** Kinesis -> Postgres. The work is in lib/consumer/processBatch.ts; this wires it up once per container. */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { createSqsClient } from '../lib/aws/clients';
+import { createSqsClient } from '../lib/aws/sqsClient';
 import { readConsumerConfig } from '../lib/consumer/config';
 import { handleBatch } from '../lib/consumer/handleBatch';
 import { createDatabaseConnection } from '../lib/db/createConnection';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createKinesisClient } from '../lib/aws/clients';
+import { createKinesisClient } from '../lib/aws/kinesisClient';
 import { readAwsConfig } from '../lib/config';
 import { handleIngest, type IngestDeps } from '../lib/ingest/handleIngest';
 import { readIngestConfig } from '../lib/ingest/config';

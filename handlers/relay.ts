@@ -1,6 +1,7 @@
 /** Telemetry stream -> every relay target. The work is in lib/relay; this wires it up once per container. */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { createKinesisClient, createSqsClient } from '../lib/aws/clients';
+import { createKinesisClient } from '../lib/aws/kinesisClient';
+import { createSqsClient } from '../lib/aws/sqsClient';
 import { streamRef } from '../lib/kinesis/streamRef';
 import { createObservability } from '../lib/observability/powertools';
 import { readRelayConfig } from '../lib/relay/config';

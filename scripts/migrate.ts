@@ -5,7 +5,7 @@
  * advisory lock.
  */
 import { Client } from 'pg';
-import { createSecretsManagerClient } from '../lib/aws/clients';
+import { createSecretsManagerClient } from '../lib/aws/secretsClient';
 import { readAwsConfig } from '../lib/config';
 import { readDatabaseConfig } from '../lib/db/config';
 import { resolveConnectionTarget } from '../lib/db/credentials';

@@ -12,7 +12,7 @@
  * Exit code 1 when a request got no answer or a 5xx, 2 for bad arguments.
  */
 import { parseArgs } from 'node:util';
-import { createKinesisClient } from '../lib/aws/clients';
+import { createKinesisClient } from '../lib/aws/kinesisClient';
 import { DEFAULT_STACK_FILE, formatStats, progressLine, readStackFile, runLoad, type LoadOptions, type StackFile } from '../lib/local/load';
 
 const USAGE = 'usage: npm run send -- [--rate N] [--duration S] [--events N] [--batch N] [--concurrency N] [--malformed F] [--poison F] [--sources N] [--seed N] [--url URL --key KEY] [--stack FILE] [--timeout MS] [--json]';

@@ -15,7 +15,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
-import { createKinesisClient, createSqsClient } from '../../lib/aws/clients';
+import { createKinesisClient } from '../../lib/aws/kinesisClient';
+import { createSqsClient } from '../../lib/aws/sqsClient';
 import type { AwsConfig } from '../../lib/config';
 
 function required(name: string): string {

@@ -5,7 +5,7 @@
  * the table shows how close relay and replay run to what the emulator allows.
  */
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { createKinesisClient } from '../../lib/aws/clients';
+import { createKinesisClient } from '../../lib/aws/kinesisClient';
 import { toKinesisRecord } from '../../lib/relay/relayBatch';
 import { alternate } from '../alternate';
 import { putRecordEach } from '../baselines/putRecordEach';

@@ -3,7 +3,7 @@
  * one after another, one target stream), against one PutRecord per record.
  */
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { createKinesisClient } from '../../lib/aws/clients';
+import { createKinesisClient } from '../../lib/aws/kinesisClient';
 import { relayBatch, toKinesisRecord, type RelayTarget } from '../../lib/relay/relayBatch';
 import { alternate } from '../alternate';
 import { putRecordEach } from '../baselines/putRecordEach';

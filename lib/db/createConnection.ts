@@ -2,7 +2,7 @@
  * The one way a function gets its database connection: with a Secrets Manager client only when the
  * configuration names a secret (deployed stages), none locally.
  */
-import { createSecretsManagerClient } from '../aws/clients';
+import { createSecretsManagerClient } from '../aws/secretsClient';
 import type { AwsConfig } from '../config';
 import type { DatabaseConfig } from './config';
 import { DatabaseConnection } from './connection';

@@ -3,7 +3,8 @@
  * dead letter names (a relay target may live in another region).
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, createSqsClient } from '../aws/clients';
+import { createKinesisClient } from '../aws/kinesisClient';
+import { createSqsClient } from '../aws/sqsClient';
 import type { AwsConfig } from '../config';
 import type { ReplayDeps } from './replayQueue';
 

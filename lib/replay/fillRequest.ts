@@ -2,7 +2,8 @@
  * Runs the fill-from-checkpoints mode from a replay request: builds the consumer's dependencies from
  * the environment (the same settings the consumer has) and fills every shard of the telemetry stream.
  */
-import { createKinesisClient, createSqsClient } from '../aws/clients';
+import { createKinesisClient } from '../aws/kinesisClient';
+import { createSqsClient } from '../aws/sqsClient';
 import { integer, readAwsConfig, requiredString, type Env } from '../config';
 import { readDatabaseConfig } from '../db/config';
 import { createDatabaseConnection } from '../db/createConnection';

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { Client } from 'pg';
-import { createKinesisClient, createSqsClient } from '../../aws/clients';
+import { createKinesisClient } from '../../aws/kinesisClient';
+import { createSqsClient } from '../../aws/sqsClient';
 import { ConfigError } from '../../errors';
 import { applyMigrations } from '../../db/migrate';
 import {
