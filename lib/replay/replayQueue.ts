@@ -5,13 +5,14 @@
  */
 import {
   ChangeMessageVisibilityBatchCommand,
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { parseDlqMessage } from '../dlq/parseDlqMessage';
+import { errorMessage } from '../errors';
 import { sleep } from '../kinesis/backoff';
 import { putRecords, type KinesisRecord, type StreamRef } from '../kinesis/putRecords';
 import { parseStream, streamRef } from '../kinesis/streamRef';
@@ -129,45 +130,61 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
   const seen = new Set<string>();
   const release: Message[] = [];
   const pacer = new Pacer(options.recordsPerSecond);
-  const target = options.targetStream ? parseStream(options.targetStream) : undefined;
 
-  const putBack = async (resolved: ResolvedMessage): Promise<boolean> => {
-    const stream = target ?? parseStream(resolved.streamArn);
+  /**
+   * Puts records back on one stream in calls of up to 500 (paced), and returns the indexes that did
+   * not go in. The records of several messages go together: fewer, fuller PutRecords calls.
+   */
+  const putBack = async (streamName: string, records: readonly KinesisRecord[]): Promise<Set<number>> => {
+    const stream = parseStream(streamName);
     const ref: StreamRef = streamRef(stream, deps.localEndpoint);
     const kinesis = deps.kinesisFor(stream.region);
-    for (let offset = 0; offset < resolved.records.length; offset += pacer.slice()) {
-      const slice: KinesisRecord[] = resolved.records.slice(offset, offset + pacer.slice());
+    const failed = new Set<number>();
+    for (let offset = 0; offset < records.length; offset += pacer.slice()) {
+      const slice = records.slice(offset, offset + pacer.slice());
       await pacer.wait(options.deadline);
       const result = await putRecords(kinesis, slice, { stream: ref, deadline: options.deadline });
       pacer.count(slice.length);
-      if (result.failed.length > 0) {
-        const first = result.failed[0];
-        report.problems.push(`${resolved.shardId}: ${result.failed.length} of ${slice.length} records not put (${first?.code}: ${first?.message})`);
-        return false;
-      }
+      for (const failure of result.failed) failed.add(offset + failure.index);
+      const first = result.failed[0];
+      if (first) report.problems.push(`${streamName}: ${result.failed.length} of ${slice.length} records not put (${first.code}: ${first.message})`);
     }
-    return true;
+    return failed;
   };
 
-  const handle = async (message: Message): Promise<'deleted' | 'kept' | 'stop-max-records'> => {
-    let resolved: ResolvedMessage;
+  type Prepared = { outcome: 'kept' } | { outcome: 'stop-max-records' } | { outcome: 'put'; resolved: ResolvedMessage };
+
+  /** Resolves one message and decides what to do with it; nothing is put or deleted here. */
+  const prepare = async (message: Message, pendingRecords: number): Promise<Prepared> => {
+    let parsed: ReturnType<typeof parseDlqMessage>;
     try {
-      resolved = await resolveMessage(parseDlqMessage(message.Body ?? ''), { ...deps, deadline: options.deadline });
+      parsed = parseDlqMessage(message.Body ?? '');
     } catch (error) {
       report.unreadable += 1;
-      report.problems.push(`message ${message.MessageId}: ${error instanceof Error ? error.message : String(error)}`);
-      return 'kept';
+      report.problems.push(`message ${message.MessageId}: ${errorMessage(error)}`);
+      return { outcome: 'kept' };
+    }
+    let resolved: ResolvedMessage;
+    try {
+      resolved = await resolveMessage(parsed, { ...deps, deadline: options.deadline });
+    } catch (error) {
+      // A re-read that failed (throttled past the SDK's retries, stream gone, no access): the message
+      // is sound, this run could not use it.
+      report.failed += 1;
+      report.problems.push(`message ${message.MessageId}: could not re-read its records: ${errorMessage(error)}`);
+      return { outcome: 'kept' };
     }
     if (!matches(resolved, options.filter)) {
       report.skipped += 1;
-      return 'kept';
+      return { outcome: 'kept' };
     }
     if (resolved.incomplete) {
       report.problems.push(`message ${message.MessageId}: re-read cut short by the deadline; left for the next run`);
-      return 'kept';
+      return { outcome: 'kept' };
     }
-    if (options.maxRecords !== undefined && report.recordsReplayed + resolved.records.length > options.maxRecords && report.recordsReplayed > 0) {
-      return 'stop-max-records';
+    const soFar = report.recordsReplayed + pendingRecords;
+    if (options.maxRecords !== undefined && soFar + resolved.records.length > options.maxRecords && soFar > 0) {
+      return { outcome: 'stop-max-records' };
     }
     if (resolved.expired) {
       report.expired += 1;
@@ -176,21 +193,53 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
         `message ${message.MessageId}: ${resolved.lostToRetention} record(s) of ${resolved.shardId} no longer on the stream` +
           (options.dropExpired ? '; the rest put back and the message dropped' : '; kept (use dropExpired to put back the rest and drop it)'),
       );
-      if (!options.dropExpired) return 'kept';
+      if (!options.dropExpired) return { outcome: 'kept' };
     }
     if (options.dryRun) {
       report.recordsReplayed += resolved.records.length;
       if (!resolved.expired) report.replayed += 1;
-      return 'kept';
+      return { outcome: 'kept' };
     }
-    if (!(await putBack(resolved))) {
-      report.failed += 1;
-      return 'kept';
+    return { outcome: 'put', resolved };
+  };
+
+  /** Puts the records of a receive batch's messages back, stream by stream; deletes the messages all of whose records went in. */
+  const putAndDelete = async (batch: { message: Message; resolved: ResolvedMessage }[]): Promise<Message[]> => {
+    const byStream = new Map<string, typeof batch>();
+    for (const item of batch) {
+      const stream = options.targetStream ?? item.resolved.streamArn;
+      byStream.set(stream, [...(byStream.get(stream) ?? []), item]);
     }
-    report.recordsReplayed += resolved.records.length;
-    await deps.sqs.send(new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
-    if (!resolved.expired) report.replayed += 1;
-    return 'deleted';
+    const done: typeof batch = [];
+    const kept: Message[] = [];
+    for (const [stream, items] of byStream) {
+      const failed = await putBack(stream, items.flatMap((item) => item.resolved.records));
+      let offset = 0;
+      for (const item of items) {
+        const count = item.resolved.records.length;
+        let ok = true;
+        for (let i = offset; i < offset + count && ok; i += 1) ok = !failed.has(i);
+        offset += count;
+        if (ok) done.push(item);
+        else {
+          report.failed += 1;
+          kept.push(item.message);
+        }
+      }
+    }
+    if (done.length > 0) {
+      const { Failed = [] } = await deps.sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: done.map((item, n) => ({ Id: String(n), ReceiptHandle: item.message.ReceiptHandle })) }),
+      );
+      // A delete that failed leaves a message whose records are back: the next run puts them again,
+      // which the idempotent write absorbs.
+      for (const failure of Failed) report.problems.push(`could not delete a replayed message (${failure.Code}): it will be replayed again`);
+    }
+    for (const item of done) {
+      report.recordsReplayed += item.resolved.records.length;
+      if (!item.resolved.expired) report.replayed += 1;
+    }
+    return kept;
   };
 
   try {
@@ -213,6 +262,8 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       release.push(...Messages.filter((m) => seen.has(m.MessageId ?? '')));
       if (fresh.length === 0) break;
       let stop: StopReason | undefined;
+      const toPut: { message: Message; resolved: ResolvedMessage }[] = [];
+      let pendingRecords = 0;
       for (const message of fresh) {
         if (stop || Date.now() >= options.deadline) {
           stop ??= 'deadline';
@@ -220,18 +271,23 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
           continue;
         }
         seen.add(message.MessageId ?? '');
-        const outcome = await handle(message);
-        if (outcome === 'stop-max-records') {
+        const prepared = await prepare(message, pendingRecords);
+        if (prepared.outcome === 'stop-max-records') {
           seen.delete(message.MessageId ?? '');
           stop = 'max-records';
           release.push(message);
           continue;
         }
         report.messagesSeen += 1;
-        if (outcome === 'kept') release.push(message);
-        report.durationMs = Date.now() - started;
-        options.onProgress?.({ ...report });
+        if (prepared.outcome === 'kept') release.push(message);
+        else {
+          toPut.push({ message, resolved: prepared.resolved });
+          pendingRecords += prepared.resolved.records.length;
+        }
       }
+      if (toPut.length > 0) release.push(...(await putAndDelete(toPut)));
+      report.durationMs = Date.now() - started;
+      options.onProgress?.({ ...report });
       if (stop) {
         report.stoppedBecause = stop;
         break;
