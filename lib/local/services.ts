@@ -99,7 +99,7 @@ async function createDatabase(serverUrl: string, name: string, closers: Closer[]
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
   } finally {
     await admin.end();
   }
@@ -111,7 +111,7 @@ async function createDatabase(serverUrl: string, name: string, closers: Closer[]
       const client = new Client({ connectionString: serverUrl });
       await client.connect();
       try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
       } finally {
         await client.end();
       }

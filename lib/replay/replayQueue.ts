@@ -255,11 +255,20 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       }
       const wanted = Math.min(RECEIVE_BATCH, (options.maxMessages ?? Infinity) - report.messagesSeen);
       const { Messages = [] } = await deps.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: options.queueUrl, MaxNumberOfMessages: wanted, VisibilityTimeout: VISIBILITY_SECONDS, WaitTimeSeconds: 1 }),
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: wanted,
+          VisibilityTimeout: VISIBILITY_SECONDS,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['SentTimestamp'],
+        }),
       );
-      const fresh = Messages.filter((m) => !seen.has(m.MessageId ?? ''));
-      // Messages seen before in this run came back (their visibility ran out): nothing new is left.
-      release.push(...Messages.filter((m) => seen.has(m.MessageId ?? '')));
+      // Messages seen before in this run came back (their visibility ran out), and messages sent since
+      // the run began (records it put back that failed again, new failures) are the next run's: without
+      // this, poison put back would come round again and again until the deadline.
+      const later = (m: Message): boolean => seen.has(m.MessageId ?? '') || Number(m.Attributes?.SentTimestamp) > started;
+      const fresh = Messages.filter((m) => !later(m));
+      release.push(...Messages.filter(later));
       if (fresh.length === 0) break;
       let stop: StopReason | undefined;
       const toPut: { message: Message; resolved: ResolvedMessage }[] = [];

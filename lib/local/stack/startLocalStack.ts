@@ -15,6 +15,7 @@ import { Client } from 'pg';
 import { createKinesisClient } from '../../aws/kinesisClient';
 import { createSqsClient } from '../../aws/sqsClient';
 import { ConfigError } from '../../errors';
+import { DatabaseConnection } from '../../db/connection';
 import { applyMigrations } from '../../db/migrate';
 import {
   LOCAL_ACCOUNT_ID,
@@ -271,11 +272,12 @@ async function assemble(
   const dlq = created.queues.find((q) => q.logicalId === 'DeadLetterQueue') ?? created.queues[0];
   if (!telemetry || !dlq) throw new ConfigError('serverless.yml defines no stream or no queue under resources');
 
-  const statusDb = new Client({ connectionString: services.databaseUrl });
-  // Postgres going away (stopped on Ctrl-C, or in an outage test) must not crash the stack.
-  statusDb.on('error', (error) => log(`status connection: ${error.message}`));
-  await statusDb.connect();
-  stoppers.push(() => statusDb.end());
+  // Reconnects after Postgres restarts, and never crashes the stack when it goes away (Ctrl-C, an outage test).
+  const statusDb = new DatabaseConnection(
+    { source: { kind: 'url', url: services.databaseUrl }, ssl: false, statementTimeoutMs: 5_000, connectTimeoutMs: 3_000 },
+    { applicationName: 'local-stack-status' },
+  );
+  stoppers.push(() => statusDb.close());
 
   return {
     apiUrl: api.url,
