@@ -9,12 +9,9 @@
  *   Postgres -> status verbatim and harm nothing; and no SQL text in lib/, handlers/ or scripts/ is
  *   built from values (a static check with the TypeScript parser, checked against known offenders).
  */
-import { execFile } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { copyFile, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { Client } from 'pg';
@@ -25,6 +22,7 @@ import { DatabaseConnection } from '../lib/db/connection';
 import { applyMigrations } from '../lib/db/migrate';
 import type { Queryable } from '../lib/db/queryable';
 import { handleIngest, type IngestDeps } from '../lib/ingest/handleIngest';
+import { offlineService, type OfflineService } from '../lib/local/offlineService';
 import { freePort } from '../lib/local/services';
 import { createObservability } from '../lib/observability/powertools';
 import { handleStatus } from '../lib/status/handleStatus';
@@ -227,31 +225,21 @@ function statementsOf(template: { Resources: Record<string, { Type: string; Prop
 }
 
 describe('the packaged prod template', () => {
-  let dir = '';
+  let service: OfflineService | undefined;
+  let packageDir = '';
   let templateText = '';
   let template: { Resources: Record<string, { Type: string; Properties?: Record<string, Json> }> };
 
   beforeAll(async () => {
-    // The CLI rebuilds .serverless/ and .esbuild/ in its service directory: a directory of links keeps
-    // this run apart from the checkout and from template.test.ts's own run.
-    dir = await mkdtemp(path.join(os.tmpdir(), 'telemetry-security-'));
-    for (const entry of await readdir(ROOT)) {
-      if (!['.serverless', '.esbuild', '.git', 'serverless.yml'].includes(entry)) await symlink(path.join(ROOT, entry), path.join(dir, entry));
-    }
-    await copyFile(path.join(ROOT, 'serverless.yml'), path.join(dir, 'serverless.yml'));
-    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && key !== 'DATABASE_URL'));
-    Object.assign(env, { AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'), AWS_CONFIG_FILE: path.join(dir, 'none'), AWS_EC2_METADATA_DISABLED: 'true' });
-    await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', 'prod', '--package', path.join(dir, 'package')], {
-      cwd: dir,
-      env,
-      maxBuffer: 32 * 1024 * 1024,
-    });
-    templateText = await readFile(path.join(dir, 'package', 'cloudformation-template-update-stack.json'), 'utf8');
+    // A directory of links keeps this run apart from the checkout and from template.test.ts's own run.
+    service = await offlineService(ROOT, 'telemetry-security-');
+    packageDir = await service.package('prod', 'package');
+    templateText = await readFile(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8');
     template = JSON.parse(templateText) as typeof template;
   }, 180_000);
 
   afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await service?.remove();
   });
 
   it('grants Kinesis and SQS actions only on named resources, never on a wildcard', () => {
@@ -271,7 +259,7 @@ describe('the packaged prod template', () => {
     expect(templateText).toContain('DATABASE_SECRET_ARN');
     // Nor do the bundles carry one (the local stage's default URL lives only in serverless.yml's local params).
     for (const name of ['ingest', 'status', 'consumer', 'relay', 'replay']) {
-      const code = readZipEntries(await readFile(path.join(dir, 'package', `${name}.zip`)))
+      const code = readZipEntries(await readFile(path.join(packageDir, `${name}.zip`)))
         .filter((entry) => entry.name.endsWith('.js'))
         .map((entry) => entry.data().toString('utf8'))
         .join('\n');

@@ -5,26 +5,19 @@
  * `cfn-lint` checks the rest when it is installed. Two `serverless print` runs check that the
  * prod and local params resolve.
  *
- * The CLI runs in a temporary directory of symlinks to the checkout: it clears and rebuilds
- * `.serverless/` and `.esbuild/` in the service directory, so a run in the checkout itself would
- * collide with any other package run there at the same time.
+ * The CLI runs in a temporary directory of symlinks to the checkout (lib/local/offlineService.ts).
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { offlineService, type OfflineService } from '../lib/local/offlineService';
 import { bundleSizes, formatSizeTable, readZipEntries, type BundleSize } from '../scripts/bundle-sizes';
 
-const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
-const SERVERLESS = path.join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
 const FUNCTIONS = ['ingest', 'status', 'consumer', 'relay', 'replay'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 const HAS_CFN_LINT = spawnSync('cfn-lint', ['--version'], { stdio: 'ignore' }).status === 0;
-/** Not linked: the CLI's own output folders, git, and the config (copied instead, below). */
-const NOT_LINKED = new Set(['.serverless', '.esbuild', '.git', 'serverless.yml']);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -44,35 +37,13 @@ interface Statement {
   Resource: Json;
 }
 
-let serviceDir = '';
+let service: OfflineService;
 let packageDir = '';
 let template: Template;
 let templateText = '';
 let sizes: BundleSize[] = [];
 let prodConfig: JsonObject;
 let localConfig: JsonObject;
-
-/** The CLI's environment: no AWS credentials, profile, config or endpoint, so nothing can call AWS. */
-function offlineEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
-  return {
-    ...env,
-    AWS_SHARED_CREDENTIALS_FILE: path.join(serviceDir, 'no-credentials'),
-    AWS_CONFIG_FILE: path.join(serviceDir, 'no-config'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
-
-async function serverless(args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run(process.execPath, [SERVERLESS, ...args], { cwd: serviceDir, env: offlineEnv(), maxBuffer: 32 * 1024 * 1024 });
-    return stdout;
-  } catch (error) {
-    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new Error(`serverless ${args.join(' ')} failed:\n${stdout}${stderr}`, { cause: error });
-  }
-}
 
 function obj(value: Json | undefined, where: string): JsonObject {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where} is not an object`);
@@ -156,28 +127,21 @@ const STREAM_ARN = { 'Fn::GetAtt': ['TelemetryStream', 'Arn'] };
 const DLQ_ARN = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
 
 beforeAll(async () => {
-  serviceDir = await mkdtemp(path.join(os.tmpdir(), 'telemetry-service-'));
-  for (const entry of await readdir(ROOT)) {
-    if (!NOT_LINKED.has(entry)) await symlink(path.join(ROOT, entry), path.join(serviceDir, entry));
-  }
-  // The CLI does not take a symlinked config file for a service directory's own.
-  await copyFile(path.join(ROOT, 'serverless.yml'), path.join(serviceDir, 'serverless.yml'));
-  packageDir = path.join(serviceDir, 'package');
-  await serverless(['package', '--stage', 'dev', '--package', packageDir]);
+  service = await offlineService(ROOT);
+  packageDir = await service.package('dev', 'package');
   templateText = await readFile(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8');
   template = JSON.parse(templateText) as Template;
   sizes = await bundleSizes(packageDir, FUNCTIONS);
   console.log(`zipped function sizes (serverless package --stage dev):\n${formatSizeTable(sizes)}`);
   const [prod, local] = await Promise.all(
-    ['prod', 'local'].map(async (stage) => JSON.parse(await serverless(['print', '--stage', stage, '--format', 'json'])) as JsonObject),
+    ['prod', 'local'].map(async (stage) => JSON.parse(await service.serverless(['print', '--stage', stage, '--format', 'json'])) as JsonObject),
   );
   prodConfig = prod as JsonObject;
   localConfig = local as JsonObject;
 }, 240_000);
 
 afterAll(async () => {
-  // Removes the links, never what they point to.
-  if (serviceDir) await rm(serviceDir, { recursive: true, force: true });
+  await service?.remove();
 });
 
 describe('packaged CloudFormation template (stage dev)', () => {
@@ -405,8 +369,7 @@ describe('function zips', () => {
   });
 
   it('are byte-identical when packaged again (fixed timestamps): unchanged functions are not redeployed', async () => {
-    const again = path.join(serviceDir, 'package-again');
-    await serverless(['package', '--stage', 'dev', '--package', again]);
+    const again = await service.package('dev', 'package-again');
     for (const name of FUNCTIONS) {
       expect((await readFile(path.join(again, `${name}.zip`))).equals(await readFile(path.join(packageDir, `${name}.zip`)))).toBe(true);
     }
