@@ -29,6 +29,7 @@ import { startLocalStack, type LocalStack } from '../lib/local/stack';
 import { replayDeps } from '../lib/replay/deps';
 import { replayQueue, type ReplayReport } from '../lib/replay/replayQueue';
 import { injectPartialFailures } from './helpers/kinesisFaults';
+import { seededRandom } from '../lib/local/load/random';
 import { startServicesChild, type ServicesChild } from '../lib/local/servicesChild';
 import { startStoppablePostgres, type StoppablePostgres } from './helpers/stoppablePostgres';
 
@@ -43,18 +44,7 @@ const THROTTLE_RATE = 0.05;
 const OUTAGE_MS = 4_000;
 const ON_FAILURE_CONDITIONS = ['RetryAttemptsExhausted', 'RecordAgeExceeded'];
 
-/** Seeded (FAULTS_SEED, printed at the end); concurrent calls draw in varying order, so a seed fixes the draws, not which entry gets each. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
+// Seeded (FAULTS_SEED, printed at the end); concurrent calls draw in varying order, so a seed fixes the draws, not which entry gets each.
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ValidItem {
@@ -272,7 +262,7 @@ async function dlqContents(sqs: SQSClient, queueUrl: string): Promise<DlqContent
 
 describe('faults in one run: poison records, a Postgres outage, PutRecords throttling, then replays', () => {
   const seed = Number(process.env.FAULTS_SEED ?? Date.now() % 1_000_000);
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const throttle = { active: false, failedEntries: 0, entries: 0 };
   const hook = (client: KinesisClient): void => {
     injectPartialFailures(client, {
