@@ -44,7 +44,6 @@ const THROTTLE_RATE = 0.05;
 const OUTAGE_MS = 4_000;
 const ON_FAILURE_CONDITIONS = ['RetryAttemptsExhausted', 'RecordAgeExceeded'];
 
-// Seeded (FAULTS_SEED, printed at the end); concurrent calls draw in varying order, so a seed fixes the draws, not which entry gets each.
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ValidItem {
@@ -262,6 +261,7 @@ async function dlqContents(sqs: SQSClient, queueUrl: string): Promise<DlqContent
 
 describe('faults in one run: poison records, a Postgres outage, PutRecords throttling, then replays', () => {
   const seed = Number(process.env.FAULTS_SEED ?? Date.now() % 1_000_000);
+  // Seeded (FAULTS_SEED, printed at the end); concurrent calls draw in varying order, so a seed fixes the draws, not which entry gets each.
   const random = seededRandom(seed);
   const throttle = { active: false, failedEntries: 0, entries: 0 };
   const hook = (client: KinesisClient): void => {
