@@ -60,7 +60,7 @@ beforeAll(async () => {
   await client.connect();
   await applyMigrations(client);
   await client.end();
-  connection = new DatabaseConnection({ source: { kind: 'url', url: pg.url }, ssl: false, statementTimeoutMs: 10_000, connectTimeoutMs: 3_000 });
+  connection = new DatabaseConnection({ source: { kind: 'url', url: pg.url }, ssl: false, statementTimeoutMs: 10_000, connectTimeoutMs: 3_000, pooled: false });
 }, 90_000);
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { ConfigError } from '../lib/errors';
 import { freshDatabase } from './helpers/local';
 
 function configFor(url: string, statementTimeoutMs = 10_000): DatabaseConfig {
-  return { source: { kind: 'url', url }, ssl: false, statementTimeoutMs, connectTimeoutMs: 5_000 };
+  return { source: { kind: 'url', url }, ssl: false, statementTimeoutMs, connectTimeoutMs: 5_000, pooled: false };
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {
@@ -120,6 +120,17 @@ describe('DatabaseConnection', () => {
       await own.close();
     }
   });
+
+  it('sends no statement_timeout when pooled (pgbouncer refuses it): the role or server setting applies', async () => {
+    const own = new DatabaseConnection({ ...configFor(db.url, 1_234), pooled: true });
+    try {
+      const { rows } = await own.query<{ setting: string; source: string }>(`SELECT setting, source FROM pg_settings WHERE name = 'statement_timeout'`);
+      expect(rows[0]?.source).not.toBe('client');
+      expect(rows[0]?.setting).not.toBe('1234');
+    } finally {
+      await own.close();
+    }
+  });
 });
 
 describe('writeEvents', () => {
@@ -204,6 +215,7 @@ describe('database configuration', () => {
       ssl: false,
       statementTimeoutMs: 10_000,
       connectTimeoutMs: 5_000,
+      pooled: false,
     });
     expect(readDatabaseConfig({ DATABASE_SECRET_ARN: 'arn:secret', DATABASE_SSL: 'true', DATABASE_STATEMENT_TIMEOUT_MS: '3000' })).toMatchObject({
       source: { kind: 'secret', secretArn: 'arn:secret', baseUrl: undefined },

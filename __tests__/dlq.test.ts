@@ -115,6 +115,15 @@ describe('parseDlqMessage', () => {
     expect(parsed.kind === 'lambda-failure' && parsed.message.responseContext.functionError).toBeNull();
   });
 
+  it('reads an on-failure record missing fields the replay does not use, but not one missing its range or condition', () => {
+    const sparse = { requestContext: { condition: 'RecordAgeExceeded' }, responseContext: null, KinesisBatchInfo: lambdaFailure.KinesisBatchInfo };
+    const parsed = parseDlqMessage(JSON.stringify(sparse));
+    expect(parsed.kind === 'lambda-failure' && parsed.message.KinesisBatchInfo).toEqual(lambdaFailure.KinesisBatchInfo);
+    expect(parsed.kind === 'lambda-failure' && parsed.message.requestContext.condition).toBe('RecordAgeExceeded');
+    expect(() => parseDlqMessage(JSON.stringify({ ...sparse, requestContext: {} }))).toThrow(/condition/);
+    expect(() => parseDlqMessage(JSON.stringify({ ...sparse, KinesisBatchInfo: { ...sparse.KinesisBatchInfo, shardId: undefined } }))).toThrow(/shardId/);
+  });
+
   it.each([
     ['not JSON', 'hello', /not JSON/],
     ['an array', '[1]', /not a JSON object/],

@@ -8,7 +8,7 @@ import { putRecords } from '../lib/kinesis/putRecords';
 import { fillFromCheckpoints } from '../lib/replay/fillFromCheckpoints';
 import { encodeEvent } from '../lib/telemetry/event';
 import { streamArnOf, toKinesisEvent } from './helpers/kinesisEvent';
-import { createQueue, createStream, freshDatabase, readAllRecords, testKinesis, testSqs } from './helpers/local';
+import { createQueue, createStream, freshDatabase, readAllRecords, receiveAll, testKinesis, testSqs } from './helpers/local';
 
 function event(i: number) {
   return encodeEvent({
@@ -70,5 +70,43 @@ describe('fillFromCheckpoints', () => {
     const rewound = await fillFromCheckpoints(kinesis, consumer, { stream: { streamName: stream }, streamArn, region: 'us-east-1', rewindSeconds: 3600, deadline: Date.now() + 20_000 });
     expect(rewound.shards.every((s) => s.from.startsWith('at ') && s.written === 0 && s.duplicates === s.read)).toBe(true);
     expect(rewound.shards.reduce((n, s) => n + s.read, 0)).toBe(400);
+  });
+});
+
+describe('checkpoints and poison not yet dead-lettered', () => {
+  it('never checkpoints past a poison record the DLQ did not take, so the fill dead-letters it later', async () => {
+    const db = await freshDatabase();
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    await applyMigrations(admin);
+    const connection = new DatabaseConnection(readDatabaseConfig({ DATABASE_URL: db.url }));
+    try {
+      const kinesis = testKinesis();
+      const sqs = testSqs();
+      const stream = await createStream(kinesis, 1);
+      const streamArn = streamArnOf(stream);
+      const records = [{ data: event(0), partitionKey: 'svc-0' }, { data: Buffer.from('{"not json'), partitionKey: 'svc-0' }, { data: event(2), partitionKey: 'svc-0' }];
+      await putRecords(kinesis, records, { stream: { streamName: stream }, deadline: Date.now() + 10_000 });
+      const onStream = await readAllRecords(kinesis, stream);
+      const batch = toKinesisEvent(onStream, streamArn).Records;
+
+      // The DLQ refuses (no such queue): the batch fails after writing the two good rows.
+      const unreachable = { db: connection, sqs, dlqUrl: `${process.env.TEST_SQS_ENDPOINT}/000000000000/no-such-queue`, maxMessageBytes: 262_144, functionName: 'consumer' };
+      await expect(processBatch(batch, unreachable)).rejects.toMatchObject({ name: 'DeadLetterError' });
+      const checkpoint = async (): Promise<string | undefined> =>
+        (await admin.query<{ s: string }>('SELECT sequence_number::text AS s FROM shard_checkpoints WHERE stream_arn = $1', [streamArn])).rows[0]?.s;
+      expect(await checkpoint()).toBe(onStream[0]?.SequenceNumber);
+
+      // The trigger is re-created; the fill starts after the checkpoint and dead-letters the poison.
+      const dlqUrl = await createQueue(sqs);
+      const report = await fillFromCheckpoints(kinesis, { ...unreachable, dlqUrl }, { stream: { streamName: stream }, streamArn, region: 'us-east-1', deadline: Date.now() + 20_000 });
+      expect(report.shards[0]).toMatchObject({ read: 2, poison: 1, written: 0, duplicates: 1 });
+      expect(await receiveAll(sqs, dlqUrl)).toHaveLength(1);
+      expect(await checkpoint()).toBe(onStream[2]?.SequenceNumber);
+    } finally {
+      await connection.close();
+      await admin.end();
+      await db.drop();
+    }
   });
 });

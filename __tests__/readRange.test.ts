@@ -1,4 +1,4 @@
-import { ExpiredIteratorException } from '@aws-sdk/client-kinesis';
+import { ExpiredIteratorException, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis';
 import { putRecords } from '../lib/kinesis/putRecords';
 import { readRange } from '../lib/replay/readRange';
 import { createStream, readAllRecords, testKinesis } from './helpers/local';
@@ -95,5 +95,33 @@ describe('readRange page size', () => {
     });
     expect(result.records).toHaveLength(20);
     expect(limits).toEqual([21]);
+  });
+});
+
+describe('readRange under read throttling', () => {
+  it('waits and reads again when the shard is over its 5 reads/s, instead of failing the message', async () => {
+    const kinesis = testKinesis();
+    const { stream, sequences, shardId } = await streamWith(20);
+    let throttles = 0;
+    kinesis.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { ShardIterator?: string };
+        if (input.ShardIterator !== undefined && throttles < 2) {
+          throttles += 1;
+          throw new ProvisionedThroughputExceededException({ message: 'injected: Rate exceeded for shard', $metadata: {} });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'throttle-twice' },
+    );
+    const result = await readRange(kinesis, {
+      stream: { streamName: stream },
+      shardId,
+      startSequenceNumber: sequences[2] as string,
+      endSequenceNumber: sequences[7] as string,
+      deadline: Date.now() + 20_000,
+    });
+    expect(throttles).toBe(2);
+    expect(result.records.map((r) => r.SequenceNumber)).toEqual(sequences.slice(2, 8));
   });
 });

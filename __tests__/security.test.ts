@@ -300,7 +300,7 @@ describe('SQL is parameterised: hostile strings in every field, end to end', () 
     const database = await freshDatabase();
     const admin = new Client({ connectionString: database.url });
     await admin.connect();
-    const db = new DatabaseConnection({ source: { kind: 'url', url: database.url }, ssl: false, statementTimeoutMs: 10_000, connectTimeoutMs: 3_000 });
+    const db = new DatabaseConnection({ source: { kind: 'url', url: database.url }, ssl: false, statementTimeoutMs: 10_000, connectTimeoutMs: 3_000, pooled: false });
     try {
       await applyMigrations(admin);
       const observability = createObservability({ serviceName: 'security-test', silent: true });

@@ -13,7 +13,7 @@
 import { classifyDatabaseError, describeDatabaseError } from '../db/classifyError';
 import type { Queryable } from '../db/queryable';
 import { writeEvents } from '../db/writeEvents';
-import { checkpointsFor } from './checkpoints';
+import { ceilingOf, checkpointsFor, type CheckpointCeiling } from './checkpoints';
 import type { PoisonRecord, ValidRecord } from './types';
 
 export interface BisectOptions {
@@ -23,6 +23,11 @@ export interface BisectOptions {
    * redo the whole batch and could never get further than this attempt did.
    */
   mayContinue?: () => boolean;
+  /**
+   * Per shard, the lowest poison record not yet in the DLQ: no statement checkpoints at or past it.
+   * Rows Postgres refuses join it as they are found.
+   */
+  ceiling?: CheckpointCeiling;
 }
 
 export interface BisectResult {
@@ -34,6 +39,8 @@ export interface BisectResult {
   /** Index into the records of the first one not handled, when the write stopped early. */
   stoppedAt: number | undefined;
 }
+
+const minBig = (a: bigint | undefined, b: bigint): bigint => (a === undefined || b < a ? b : a);
 
 class Stop extends Error {
   constructor(readonly index: number) {
@@ -48,6 +55,7 @@ class Stop extends Error {
 export async function bisectWrite(db: Queryable, records: readonly ValidRecord[], options: BisectOptions = {}): Promise<BisectResult> {
   const result: BisectResult = { written: 0, duplicates: 0, rejected: [], statements: 0, databaseMs: 0, stoppedAt: undefined };
   const mayContinue = options.mayContinue ?? (() => true);
+  const ceiling = new Map(options.ceiling ?? []);
 
   const write = async (from: number, to: number): Promise<void> => {
     if (result.statements > 0 && !mayContinue()) throw new Stop(from);
@@ -59,7 +67,10 @@ export async function bisectWrite(db: Queryable, records: readonly ValidRecord[]
       const { written } = await writeEvents(
         db,
         slice.map((record) => record.row),
-        checkpointsFor(slice),
+        checkpointsFor(
+          slice.map((valid) => valid.record),
+          ceiling,
+        ),
       );
       result.written += written;
       result.duplicates += slice.length - written;
@@ -71,7 +82,11 @@ export async function bisectWrite(db: Queryable, records: readonly ValidRecord[]
     if (classifyDatabaseError(failure) !== 'data') throw failure;
     if (to - from === 1) {
       const [only] = slice;
-      if (only) result.rejected.push({ record: only.record, reason: 'db-rejected', error: describeDatabaseError(failure) });
+      if (only) {
+        result.rejected.push({ record: only.record, reason: 'db-rejected', error: describeDatabaseError(failure) });
+        // Later halves must not checkpoint past it before it is in the DLQ.
+        for (const [key, sequence] of ceilingOf([only.record])) ceiling.set(key, minBig(ceiling.get(key), sequence));
+      }
       return;
     }
     const middle = from + Math.ceil((to - from) / 2);

@@ -1,25 +1,60 @@
 /**
  * The checkpoint rows for a set of records: per (stream, shard), the highest sequence number and its
- * arrival time. Sequence numbers are compared as BigInt: they are up to 128-bit decimal strings, and
- * neither numbers nor string order compare them correctly.
+ * arrival time. Sequence numbers are compared as BigInt: they are decimal strings of up to 129
+ * digits, and neither numbers nor string order compare them correctly.
+ *
+ * A checkpoint says "everything up to here is stored or in the DLQ" (the fill after a re-created
+ * trigger starts after it), so it never passes a poison record that is not yet in the DLQ: rows are
+ * checkpointed only below the lowest such record (`below`), and the batch's full checkpoint is
+ * written after its dead letters are sent.
  */
+import type { KinesisStreamRecord } from 'aws-lambda';
 import type { ShardCheckpoint } from '../db/writeEvents';
-import type { ValidRecord } from './types';
+import { shardIdOf } from '../dlq/recordMessage';
+
+/** Per (stream, shard) key, the lowest sequence number that must not be passed yet. */
+export type CheckpointCeiling = ReadonlyMap<string, bigint>;
+
+const keyOf = (record: KinesisStreamRecord): string => `${record.eventSourceARN}\n${shardIdOf(record)}`;
+
+/**
+ * The ceiling for records still to be dead-lettered: per shard, the lowest of their sequence numbers.
+ *
+ * @example
+ * const ceiling = ceilingOf(poison.map((p) => p.record));
+ */
+export function ceilingOf(records: readonly KinesisStreamRecord[]): Map<string, bigint> {
+  const ceiling = new Map<string, bigint>();
+  for (const record of records) {
+    const key = keyOf(record);
+    const sequence = BigInt(record.kinesis.sequenceNumber);
+    const current = ceiling.get(key);
+    if (current === undefined || sequence < current) ceiling.set(key, sequence);
+  }
+  return ceiling;
+}
 
 /**
  * @example
- * await writeEvents(db, rows, checkpointsFor(valid));
+ * await writeEvents(db, rows, checkpointsFor(valid.map((v) => v.record), ceiling));
  */
-export function checkpointsFor(records: readonly ValidRecord[]): ShardCheckpoint[] {
+export function checkpointsFor(records: readonly KinesisStreamRecord[], below: CheckpointCeiling = new Map()): ShardCheckpoint[] {
   const highest = new Map<string, { checkpoint: ShardCheckpoint; sequence: bigint }>();
-  for (const { record, row } of records) {
-    const key = `${record.eventSourceARN}\n${row.shard_id}`;
-    const sequence = BigInt(row.sequence_number);
+  for (const record of records) {
+    const key = keyOf(record);
+    const sequence = BigInt(record.kinesis.sequenceNumber);
+    const ceiling = below.get(key);
+    if (ceiling !== undefined && sequence >= ceiling) continue;
     const current = highest.get(key);
     if (current && current.sequence >= sequence) continue;
     highest.set(key, {
       sequence,
-      checkpoint: { stream_arn: record.eventSourceARN, shard_id: row.shard_id, sequence_number: row.sequence_number, arrival_time: row.arrival_time },
+      checkpoint: {
+        stream_arn: record.eventSourceARN,
+        shard_id: shardIdOf(record),
+        sequence_number: record.kinesis.sequenceNumber,
+        arrival_time: new Date(record.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
+      },
     });
   }
   return [...highest.values()].map((entry) => entry.checkpoint);

@@ -22,7 +22,9 @@
  */
 import type { KinesisStreamBatchItemFailure, KinesisStreamRecord } from 'aws-lambda';
 import type { Queryable } from '../db/queryable';
+import { advanceCheckpoints } from '../db/writeEvents';
 import { bisectWrite } from './bisectWrite';
+import { ceilingOf, checkpointsFor } from './checkpoints';
 import { deadLetterRecords, type DeadLetterTarget } from '../dlq/deadLetterRecords';
 import { decodeRecords } from './decodeRecords';
 import type { BatchStats, PoisonRecord } from './types';
@@ -71,7 +73,10 @@ export async function processBatch(records: readonly KinesisStreamRecord[], deps
   const remaining = deps.remainingTimeMs;
   const { valid, poison } = decodeRecords(records);
 
-  const write = await bisectWrite(deps.db, valid, remaining ? { mayContinue: () => remaining() > margin } : {});
+  const write = await bisectWrite(deps.db, valid, {
+    ceiling: ceilingOf(poison.map((entry) => entry.record)),
+    ...(remaining ? { mayContinue: () => remaining() > margin } : {}),
+  });
 
   let deadLetters = [...poison, ...write.rejected];
   const batchItemFailures: KinesisStreamBatchItemFailure[] = [];
@@ -83,6 +88,14 @@ export async function processBatch(records: readonly KinesisStreamRecord[], deps
     batchItemFailures.push({ itemIdentifier: stopped.record.kinesis.sequenceNumber });
   }
   const dlqMessages = await deadLetterRecords(deadLetters.sort(bySequence), deps);
+  let statements = write.statements;
+  if (deadLetters.length > 0) {
+    // The dead letters are in the DLQ now: checkpoint past them, up to the last record handled.
+    const end = stopped === undefined ? undefined : BigInt(stopped.record.kinesis.sequenceNumber);
+    const handled = records.filter((record) => end === undefined || BigInt(record.kinesis.sequenceNumber) < end);
+    await advanceCheckpoints(deps.db, checkpointsFor(handled));
+    statements += 1;
+  }
 
   return {
     batchItemFailures,
@@ -91,7 +104,7 @@ export async function processBatch(records: readonly KinesisStreamRecord[], deps
       written: write.written,
       duplicates: write.duplicates,
       poison: deadLetters.length,
-      statements: write.statements,
+      statements,
       databaseMs: write.databaseMs,
       totalMs: performance.now() - started,
       iteratorAgeMs: iteratorAgeMs(records),

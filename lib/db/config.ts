@@ -13,8 +13,17 @@ export type DatabaseSource =
 export interface DatabaseConfig {
   source: DatabaseSource;
   ssl: boolean;
-  /** Sent as a startup parameter, not a session SET, so it survives transaction pooling (pgbouncer, RDS Proxy). */
+  /**
+   * The server-side limit on one statement. Sent as a startup parameter (a session SET would not
+   * survive transaction pooling) unless `pooled`; the client also stops waiting this long + 2 s.
+   */
   statementTimeoutMs: number;
+  /**
+   * Behind pgbouncer (or another pooler that refuses unknown startup parameters: pgbouncer answers
+   * `unsupported startup parameter: statement_timeout`), send no statement_timeout; set it on the
+   * database role instead (`ALTER ROLE <user> SET statement_timeout = '5s'`). DATABASE_POOLED=true.
+   */
+  pooled: boolean;
   connectTimeoutMs: number;
 }
 
@@ -48,6 +57,7 @@ export function readDatabaseConfig(env: Env): DatabaseConfig {
     source,
     ssl: boolean(env, 'DATABASE_SSL', false),
     statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 900_000),
+    pooled: boolean(env, 'DATABASE_POOLED', false),
     connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 60_000),
   };
 }

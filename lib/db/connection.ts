@@ -103,7 +103,7 @@ export class DatabaseConnection implements Queryable {
     const client = new Client({
       ...this.target,
       ssl: this.config.ssl ? { rejectUnauthorized: true } : false,
-      statement_timeout: this.config.statementTimeoutMs,
+      ...(this.config.pooled ? {} : { statement_timeout: this.config.statementTimeoutMs }),
       query_timeout: this.config.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
       connectionTimeoutMillis: this.config.connectTimeoutMs,
       keepAlive: true,

@@ -71,3 +71,23 @@ export async function writeEvents(db: Queryable, rows: readonly EventRow[], chec
   const result = await db.query<{ written: number }>(WRITE_EVENTS_SQL, [JSON.stringify(rows), JSON.stringify(checkpoints)], { idempotent: true });
   return { written: result.rows[0]?.written ?? 0 };
 }
+
+export const ADVANCE_CHECKPOINTS_SQL = `
+INSERT INTO shard_checkpoints AS c (stream_arn, shard_id, sequence_number, arrival_time)
+SELECT stream_arn, shard_id, sequence_number, arrival_time
+FROM jsonb_to_recordset($1::jsonb) AS p(stream_arn text, shard_id text, sequence_number numeric, arrival_time timestamptz)
+ON CONFLICT (stream_arn, shard_id) DO UPDATE
+  SET sequence_number = EXCLUDED.sequence_number, arrival_time = EXCLUDED.arrival_time, updated_at = now()
+  WHERE EXCLUDED.sequence_number > c.sequence_number`;
+
+/**
+ * Moves checkpoints forward (never back) on their own: after a batch's dead letters are sent, the
+ * records past its first poison record are done too.
+ *
+ * @example
+ * await advanceCheckpoints(db, checkpointsFor(handledRecords));
+ */
+export async function advanceCheckpoints(db: Queryable, checkpoints: readonly ShardCheckpoint[]): Promise<void> {
+  if (checkpoints.length === 0) return;
+  await db.query(ADVANCE_CHECKPOINTS_SQL, [JSON.stringify(checkpoints)], { idempotent: true });
+}

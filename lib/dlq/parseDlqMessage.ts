@@ -86,24 +86,38 @@ function parseBatchInfo(value: unknown): KinesisBatchInfo {
   return info;
 }
 
+/** A field the replay does not depend on: its value when it has the expected type, else a default. */
+function optional<T>(object: Json, key: string, is: (value: unknown) => value is T, fallback: T): T {
+  const value = object[key];
+  return is(value) ? value : fallback;
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
+
+/**
+ * Strict only about what the replay uses (`KinesisBatchInfo`, the condition): a variant of the
+ * record with some other field missing or null (e.g. a batch that aged out before any invocation)
+ * must still be replayed before the stream's retention drops its range, not kept as unreadable.
+ */
 function parseLambdaFailure(value: Json): LambdaFailureRecord {
   const request = isObject(value.requestContext) ? value.requestContext : {};
   const response = isObject(value.responseContext) ? value.responseContext : {};
   const functionError = response.functionError;
   return {
     requestContext: {
-      requestId: text(request, 'requestId', 'requestContext'),
-      functionArn: text(request, 'functionArn', 'requestContext'),
+      requestId: optional(request, 'requestId', isString, ''),
+      functionArn: optional(request, 'functionArn', isString, ''),
       condition: text(request, 'condition', 'requestContext'),
-      approximateInvokeCount: count(request, 'approximateInvokeCount', 'requestContext'),
+      approximateInvokeCount: optional(request, 'approximateInvokeCount', isCount, 0),
     },
     responseContext: {
-      statusCode: count(response, 'statusCode', 'responseContext'),
-      executedVersion: text(response, 'executedVersion', 'responseContext'),
+      statusCode: optional(response, 'statusCode', isCount, 0),
+      executedVersion: optional(response, 'executedVersion', isString, ''),
       functionError: typeof functionError === 'string' ? functionError : null,
     },
-    version: text(value, 'version', 'message'),
-    timestamp: text(value, 'timestamp', 'message'),
+    version: optional(value, 'version', isString, ''),
+    timestamp: optional(value, 'timestamp', isString, ''),
     KinesisBatchInfo: parseBatchInfo(value.KinesisBatchInfo),
   };
 }

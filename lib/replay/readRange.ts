@@ -4,12 +4,13 @@
  */
 import {
   ExpiredIteratorException,
+  ProvisionedThroughputExceededException,
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
   type _Record,
 } from '@aws-sdk/client-kinesis';
-import { sleep } from '../kinesis/backoff';
+import { backoffDelay, sleep } from '../kinesis/backoff';
 import type { StreamRef } from '../kinesis/putRecords';
 
 /** Kinesis allows 5 GetRecords calls per second per shard, shared by every reader (the live consumers too). */
@@ -88,6 +89,7 @@ export async function readRange(kinesis: KinesisClient, request: RangeRequest): 
 
   let lastCall = 0;
   let done = false;
+  let throttled = 0;
   // The first page asks for what the range should hold (+1 to see past its end); later pages, if the
   // range holds more (other lanes' records with parallelizationFactor > 1), the maximum.
   let limit = request.expectedRecords ? Math.min(10_000, Math.max(1, request.expectedRecords) + 1) : 10_000;
@@ -114,6 +116,12 @@ export async function readRange(kinesis: KinesisClient, request: RangeRequest): 
       if (pageRecords.length === 0 && (page.MillisBehindLatest ?? 0) === 0) done = true;
       iterator = page.NextShardIterator;
     } catch (error) {
+      if (error instanceof ProvisionedThroughputExceededException) {
+        // The shard's 5 reads/s are shared with the live mappings: wait and read again, within the deadline.
+        throttled += 1;
+        await sleep(Math.min(backoffDelay(throttled, { baseDelayMs: 200, maxDelayMs: 5_000 }) + MIN_GET_RECORDS_INTERVAL_MS, Math.max(0, request.deadline - Date.now())));
+        continue;
+      }
       if (!(error instanceof ExpiredIteratorException)) throw error;
       // Iterators live 5 minutes; a slow, rate-limited read can outlive one. Resume after the last record read.
       const last = records.at(-1)?.SequenceNumber;

@@ -72,8 +72,13 @@ export interface ReplayReport {
 }
 
 const RECEIVE_BATCH = 10;
-/** Long enough for a message's records to be re-read and put; released early at the end of the run. */
-const VISIBILITY_SECONDS = 300;
+/**
+ * Long enough for a receive batch's records to be re-read (paced) and put, so a message does not
+ * reappear while it is being replayed; released early at the end of the run.
+ */
+const VISIBILITY_SECONDS = 900;
+/** Receives in a row that bring only messages sent after the run began, before it calls the queue drained. */
+const MAX_RECEIVES_WITHOUT_WORK = 3;
 
 function matches(resolved: ResolvedMessage, filter: ReplayFilter | undefined): boolean {
   if (!filter) return true;
@@ -242,6 +247,7 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
     return kept;
   };
 
+  let idleReceives = 0;
   try {
     // Bounded by the deadline and the queue: every pass either handles new messages or stops.
     for (let pass = 0; pass < 1_000_000; pass += 1) {
@@ -269,7 +275,14 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       const later = (m: Message): boolean => seen.has(m.MessageId ?? '') || Number(m.Attributes?.SentTimestamp) > started;
       const fresh = Messages.filter((m) => !later(m));
       release.push(...Messages.filter(later));
-      if (fresh.length === 0) break;
+      if (fresh.length === 0) {
+        // Only our own messages came back, or nothing: drained. Only newer ones: they are hidden
+        // now, so the next receive reaches older messages, if any are left.
+        idleReceives += 1;
+        if (Messages.length === 0 || Messages.every((m) => seen.has(m.MessageId ?? '')) || idleReceives >= MAX_RECEIVES_WITHOUT_WORK) break;
+        continue;
+      }
+      idleReceives = 0;
       let stop: StopReason | undefined;
       const toPut: { message: Message; resolved: ResolvedMessage }[] = [];
       let pendingRecords = 0;

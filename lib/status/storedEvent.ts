@@ -38,7 +38,8 @@ const SELECT_EVENT = `SELECT event_id, source, type, event_time, duration_ms, pa
  * const event = await findStoredEvent(client, '0190b6c2-7c1e-7a3b-9d0e-2f4a6b8c0d1e');
  */
 export async function findStoredEvent(db: Queryable, eventId: string): Promise<StoredEvent | undefined> {
-  const { rows } = await db.query(SELECT_EVENT, [eventId]);
+  // A read: safe to run again on a fresh connection when the kept one died while the container was frozen.
+  const { rows } = await db.query(SELECT_EVENT, [eventId], { idempotent: true });
   const row = rows[0] as StoredEventRow | undefined;
   if (!row) return undefined;
   return {

@@ -274,7 +274,7 @@ async function assemble(
 
   // Reconnects after Postgres restarts, and never crashes the stack when it goes away (Ctrl-C, an outage test).
   const statusDb = new DatabaseConnection(
-    { source: { kind: 'url', url: services.databaseUrl }, ssl: false, statementTimeoutMs: 5_000, connectTimeoutMs: 3_000 },
+    { source: { kind: 'url', url: services.databaseUrl }, ssl: false, statementTimeoutMs: 5_000, connectTimeoutMs: 3_000, pooled: false },
     { applicationName: 'local-stack-status' },
   );
   stoppers.push(() => statusDb.close());
