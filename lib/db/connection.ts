@@ -6,7 +6,9 @@
  * catches a socket that died without a reset.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Client, type QueryResult, type QueryResultRow } from 'pg';
+import type { Client, QueryResult, QueryResultRow } from 'pg';
+// The Client module alone: the package index also loads pg-pool, which a one-connection function never uses.
+import PgClient = require('pg/lib/client');
 import { isConnectionLost } from './classifyError';
 import type { DatabaseConfig } from './config';
 import { resolveConnectionTarget, type ConnectionTarget } from './credentials';
@@ -100,7 +102,7 @@ export class DatabaseConnection implements Queryable {
 
   private async connect(): Promise<Client> {
     this.target ??= await resolveConnectionTarget(this.config, this.options.secrets);
-    const client = new Client({
+    const client: Client = new PgClient({
       ...this.target,
       ssl: this.config.ssl ? { rejectUnauthorized: true } : false,
       ...(this.config.pooled ? {} : { statement_timeout: this.config.statementTimeoutMs }),
