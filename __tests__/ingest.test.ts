@@ -169,7 +169,9 @@ describe('POST /telemetry accepted (real kinesalite)', () => {
     const none1 = await send({});
     const none2 = await send({});
 
-    expect(first.eventIds).toEqual([derivedEventId('upload-42', 0), clientId.toLowerCase(), derivedEventId('upload-42', 2)]);
+    // Derived from the key's hash, the Idempotency-Key and the position: another client's same key differs.
+    const scoped = `${hashApiKey(API_KEY)}:upload-42`;
+    expect(first.eventIds).toEqual([derivedEventId(scoped, 0), clientId.toLowerCase(), derivedEventId(scoped, 2)]);
     expect(retry.eventIds).toEqual(first.eventIds);
     expect(other.eventIds[0]).not.toBe(first.eventIds[0]);
     expect(other.eventIds[1]).toBe(clientId.toLowerCase());
@@ -178,8 +180,17 @@ describe('POST /telemetry accepted (real kinesalite)', () => {
     // what is on the stream carries the same ids: the retry's records duplicate the first's, which the consumer drops
     const onStream = await streamEvents(kinesis, stream);
     const ids = onStream.map((r) => r.event.eventId);
-    expect(ids.filter((id) => id === derivedEventId('upload-42', 0))).toHaveLength(2);
+    expect(ids.filter((id) => id === derivedEventId(scoped, 0))).toHaveLength(2);
     expect(ids).toHaveLength(15);
+
+    // The same Idempotency-Key from a client with another API key: ids of its own.
+    const otherClient = await handleIngest(
+      postTelemetry({ headers: { ...JSON_HEADERS, 'x-api-key': 'another-key', 'idempotency-key': 'upload-42' }, body: JSON.stringify(items) }),
+      soon(),
+      deps(kinesis, stream),
+    ).then((a) => parse<AcceptedBody>(a));
+    expect(otherClient.eventIds[0]).not.toBe(first.eventIds[0]);
+    expect(otherClient.eventIds[2]).not.toBe(first.eventIds[2]);
   });
 
   it('puts 1,200 events in PutRecords calls of at most 500', async () => {

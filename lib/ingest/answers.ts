@@ -59,7 +59,7 @@ export function streamUnavailable(accepted: readonly PreparedEvent[], notAccepte
   return {
     status: 503,
     code: 'STREAM_UNAVAILABLE',
-    message: `the stream did not take ${notAccepted.length} of ${accepted.length + notAccepted.length} events in time; send those again (with the same eventIds) after Retry-After`,
+    message: `the stream did not take ${notAccepted.length} of ${accepted.length + notAccepted.length} events in time; send those items again after Retry-After with each one's eventId set in the item (or the whole request again with the same Idempotency-Key)`,
     retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS,
     details: {
       accepted: accepted.map((item) => ({ index: item.index, eventId: item.event.eventId })),

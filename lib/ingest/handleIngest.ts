@@ -14,7 +14,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { apiKeyMatches } from '../auth/apiKey';
+import { apiKeyMatches, hashApiKey } from '../auth/apiKey';
 import { errorMessage } from '../errors';
 import type { HttpAnswer } from '../http/answer';
 import { errorAnswer, type HttpFailure } from '../http/errorAnswer';
@@ -63,7 +63,8 @@ function refuse(failure: HttpFailure, summary: Partial<IngestSummary> = {}): { a
 
 async function ingest(event: APIGatewayProxyEventV2, deadline: number, deps: IngestDeps): Promise<{ answer: HttpAnswer; summary: IngestSummary }> {
   const { config } = deps;
-  if (!apiKeyMatches(headerValue(event, 'x-api-key'), config.apiKeyHashes)) return refuse(UNAUTHORIZED);
+  const apiKey = headerValue(event, 'x-api-key');
+  if (!apiKeyMatches(apiKey, config.apiKeyHashes)) return refuse(UNAUTHORIZED);
 
   const format = bodyFormat(headerValue(event, 'content-type'));
   if (!format.ok) return refuse(format.failure);
@@ -81,7 +82,11 @@ async function ingest(event: APIGatewayProxyEventV2, deadline: number, deps: Ing
   if (!parsed.ok) return refuse(parsed.failure, { receivedBytes });
 
   const receivedAt = new Date((deps.now ?? Date.now)()).toISOString();
-  const { prepared, rejected } = prepareEvents(parsed.items, { idempotencyKey, receivedAt });
+  // Derived ids are scoped to the client's key (by its hash, which is no secret): two clients that
+  // happen to use the same Idempotency-Key must not get each other's ids, or the consumer would keep
+  // one client's events and drop the other's as duplicates.
+  const scopedKey = idempotencyKey === undefined ? undefined : `${hashApiKey(apiKey ?? '')}:${idempotencyKey}`;
+  const { prepared, rejected } = prepareEvents(parsed.items, { idempotencyKey: scopedKey, receivedAt });
   if (prepared.length === 0) return refuse(noValidEvents(rejected), { receivedBytes, rejected: rejected.length });
 
   let retryRounds = 0;
