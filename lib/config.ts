@@ -45,10 +45,24 @@ export interface AwsConfig {
   sqsEndpoint: string | undefined;
 }
 
+/** An optional http(s) URL; a malformed one is a config error now, not a retryable failure on every call later. */
+function endpoint(env: Env, name: string): string | undefined {
+  const value = optionalString(env, name);
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (error) {
+    throw new ConfigError(`${name} must be a URL such as http://127.0.0.1:4567, got ${JSON.stringify(value)}`, { cause: error });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${name} must be an http or https URL, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 export function readAwsConfig(env: Env): AwsConfig {
   return {
     region: optionalString(env, 'AWS_REGION') ?? optionalString(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
-    kinesisEndpoint: optionalString(env, 'AWS_ENDPOINT_URL_KINESIS') ?? optionalString(env, 'AWS_ENDPOINT_URL'),
-    sqsEndpoint: optionalString(env, 'AWS_ENDPOINT_URL_SQS') ?? optionalString(env, 'AWS_ENDPOINT_URL'),
+    kinesisEndpoint: endpoint(env, 'AWS_ENDPOINT_URL_KINESIS') ?? endpoint(env, 'AWS_ENDPOINT_URL'),
+    sqsEndpoint: endpoint(env, 'AWS_ENDPOINT_URL_SQS') ?? endpoint(env, 'AWS_ENDPOINT_URL'),
   };
 }
