@@ -8,23 +8,10 @@ import type { EventSource } from '../../kinesis/lambdaEvent';
 import type { FailedBatch } from './onFailureMessage';
 import type { BatchCounters } from './runBatch';
 import type { StreamRecord } from '../../kinesis/streamRecord';
-import type { EsmTiming, MappingOptions } from './types';
+import type { EsmStats, EsmTiming, MappingOptions } from './types';
 
-export interface Counters extends BatchCounters {
-  invocations: number;
-  recordsDelivered: number;
-  recordsSucceeded: number;
-  recordsCheckpointed: number;
-  onFailureMessages: number;
-  recordsSentToOnFailure: number;
-  onFailureSendErrors: number;
-  recordsDiscarded: number;
-  getRecordsCalls: number;
-  getRecordsErrors: number;
-  iteratorAgeMs: number;
-  inFlight: number;
-  maxConcurrentInvocations: number;
-}
+/** The running totals behind `EsmStats` (lag and shard states are computed when asked), plus what is in flight. */
+export type Counters = Omit<EsmStats, 'lagMs' | 'shards'> & BatchCounters & { inFlight: number };
 
 export interface MappingRuntime {
   kinesis: KinesisClient;
