@@ -1,4 +1,4 @@
-import { ExpiredIteratorException, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis';
+import { ExpiredIteratorException, ProvisionedThroughputExceededException, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { putRecords } from '../lib/kinesis/putRecords';
 import { readRange } from '../lib/replay/readRange';
 import { createStream, readAllRecords, testKinesis } from './helpers/local';
@@ -10,6 +10,22 @@ async function streamWith(count: number): Promise<{ stream: string; sequences: s
   await putRecords(kinesis, records, { stream: { streamName: stream }, deadline: Date.now() + 10_000 });
   const onStream = await readAllRecords(kinesis, stream);
   return { stream, sequences: onStream.map((r) => r.SequenceNumber ?? ''), shardId: onStream[0]?.shardId ?? '' };
+}
+
+type GetRecordsInput = { ShardIterator?: string; Limit?: number };
+
+/** Sees, and may change or fail, every GetRecords call: the faults kinesalite cannot produce. */
+function onGetRecords(kinesis: KinesisClient, intercept: (input: GetRecordsInput, call: number) => GetRecordsInput): void {
+  let call = 0;
+  kinesis.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as GetRecordsInput;
+      if (input.ShardIterator === undefined) return next(args);
+      call += 1;
+      return next({ ...args, input: intercept(input, call) });
+    },
+    { step: 'initialize', name: `get-records-${call}-${Math.random()}` },
+  );
 }
 
 describe('readRange', () => {
@@ -31,18 +47,11 @@ describe('readRange', () => {
   it('gets a new iterator after the last record read when one expires', async () => {
     const kinesis = testKinesis();
     const { stream, sequences, shardId } = await streamWith(30);
-    let calls = 0;
     // GetRecords with a Limit of 3 on the first pass, then an expired iterator once.
-    kinesis.middlewareStack.add(
-      (next) => async (args) => {
-        const input = args.input as { ShardIterator?: string; Limit?: number };
-        if (input.ShardIterator === undefined) return next(args);
-        calls += 1;
-        if (calls === 2) throw new ExpiredIteratorException({ message: 'injected: iterator expired', $metadata: {} });
-        return next({ ...args, input: { ...input, Limit: 3 } });
-      },
-      { step: 'initialize', name: 'expire-once' },
-    );
+    onGetRecords(kinesis, (input, call) => {
+      if (call === 2) throw new ExpiredIteratorException({ message: 'injected: iterator expired', $metadata: {} });
+      return { ...input, Limit: 3 };
+    });
     const result = await readRange(kinesis, {
       stream: { streamName: stream },
       shardId,
@@ -77,14 +86,10 @@ describe('readRange page size', () => {
     const kinesis = testKinesis();
     const { stream, sequences, shardId } = await streamWith(300);
     const limits: (number | undefined)[] = [];
-    kinesis.middlewareStack.add(
-      (next) => async (args) => {
-        const input = args.input as { ShardIterator?: string; Limit?: number };
-        if (input.ShardIterator !== undefined) limits.push(input.Limit);
-        return next(args);
-      },
-      { step: 'initialize', name: 'watch-limits' },
-    );
+    onGetRecords(kinesis, (input) => {
+      limits.push(input.Limit);
+      return input;
+    });
     const result = await readRange(kinesis, {
       stream: { streamName: stream },
       shardId,
@@ -103,17 +108,13 @@ describe('readRange under read throttling', () => {
     const kinesis = testKinesis();
     const { stream, sequences, shardId } = await streamWith(20);
     let throttles = 0;
-    kinesis.middlewareStack.add(
-      (next) => async (args) => {
-        const input = args.input as { ShardIterator?: string };
-        if (input.ShardIterator !== undefined && throttles < 2) {
-          throttles += 1;
-          throw new ProvisionedThroughputExceededException({ message: 'injected: Rate exceeded for shard', $metadata: {} });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'throttle-twice' },
-    );
+    onGetRecords(kinesis, (input) => {
+      if (throttles < 2) {
+        throttles += 1;
+        throw new ProvisionedThroughputExceededException({ message: 'injected: Rate exceeded for shard', $metadata: {} });
+      }
+      return input;
+    });
     const result = await readRange(kinesis, {
       stream: { streamName: stream },
       shardId,
