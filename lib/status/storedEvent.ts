@@ -3,18 +3,10 @@
  * it back in the shape clients sent and the stream carries (camelCase, ISO 8601 UTC times).
  */
 import type { Queryable } from '../db/queryable';
+import type { TelemetryEvent } from '../telemetry/event';
 
-export interface StoredEvent {
-  eventId: string;
-  source: string;
-  type: string;
-  timestamp: string;
-  durationMs: number | null;
-  payload: Record<string, unknown>;
-  receivedAt: string;
-  /** When the consumer wrote it. */
-  ingestedAt: string;
-}
+/** The event as the stream carried it (without the format version), and when the consumer wrote it. */
+export type StoredEvent = Omit<TelemetryEvent, 'v'> & { ingestedAt: string };
 
 interface StoredEventRow {
   event_id: string;
