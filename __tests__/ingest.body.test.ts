@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import { hashApiKey } from '../lib/auth/apiKey';
 import { bodyEncoding } from '../lib/ingest/bodyEncoding';
 import { bodyFormat } from '../lib/ingest/bodyFormat';
 import { GUNZIP_CHUNK_BYTES, gunzipBounded } from '../lib/ingest/gunzipBounded';
@@ -7,7 +6,7 @@ import { handleIngest } from '../lib/ingest/handleIngest';
 import { DEFAULT_MAX_BODY_BYTES } from '../lib/ingest/limits';
 import { parseItems } from '../lib/ingest/parseItems';
 import { base64DecodedLength } from '../lib/ingest/readBody';
-import { createObservability } from '../lib/observability/powertools';
+import { ingestDeps } from './helpers/ingestDeps';
 import { postTelemetry } from './helpers/apiEvent';
 import { createStream, readAllRecords, testKinesis } from './helpers/local';
 
@@ -41,11 +40,7 @@ describe('gzip bomb', () => {
     const answer = await handleIngest(
       postTelemetry({ headers: { 'x-api-key': 'k', 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb.body }),
       Date.now() + 20_000,
-      {
-        ...createObservability({ serviceName: 'ingest-test', silent: true }),
-        kinesis,
-        config: { stream: { streamName: stream }, apiKeyHashes: [Buffer.from(hashApiKey('k'), 'hex')], maxBodyBytes: DEFAULT_MAX_BODY_BYTES, maxEventsPerRequest: 10_000 },
-      },
+      ingestDeps(kinesis, stream, { apiKeys: ['k'] }),
     );
     expect(answer.statusCode).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', limitBytes: DEFAULT_MAX_BODY_BYTES });

@@ -1,14 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { hashApiKey } from '../lib/auth/apiKey';
 import type { AcceptedBody } from '../lib/ingest/answers';
 import type { IngestConfig } from '../lib/ingest/config';
 import { handleIngest, type IngestDeps } from '../lib/ingest/handleIngest';
-import { DEFAULT_MAX_BODY_BYTES } from '../lib/ingest/limits';
 import { MAX_RECORD_BYTES } from '../lib/kinesis/limits';
-import { createObservability } from '../lib/observability/powertools';
 import type { TelemetryEvent } from '../lib/telemetry/event';
+import { ingestDeps } from './helpers/ingestDeps';
 import { postTelemetry } from './helpers/apiEvent';
 import { injectCallErrors, injectPartialFailures } from './helpers/kinesisFaults';
 import { createStream, readAllRecords, testKinesis } from './helpers/local';
@@ -26,19 +24,8 @@ interface ErrorBody {
 }
 
 function deps(kinesis: KinesisClient, streamName: string, config: Partial<IngestConfig> = {}): IngestDeps {
-  return {
-    ...createObservability({ serviceName: 'ingest-test', silent: true }),
-    kinesis,
-    config: {
-      stream: { streamName },
-      apiKeyHashes: [Buffer.from(hashApiKey(API_KEY), 'hex')],
-      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
-      maxEventsPerRequest: 10_000,
-      ...config,
-    },
-    // short backoff and a bounded number of retry rounds: outcomes do not depend on timing
-    putOptions: { baseDelayMs: 1, maxDelayMs: 5, maxRetryRounds: 2 },
-  };
+  // short backoff and a bounded number of retry rounds: outcomes do not depend on timing
+  return ingestDeps(kinesis, streamName, { apiKeys: [API_KEY], config, putOptions: { baseDelayMs: 1, maxDelayMs: 5, maxRetryRounds: 2 } });
 }
 
 const soon = (): number => Date.now() + 20_000;

@@ -5,10 +5,9 @@ import { hashApiKey } from '../lib/auth/apiKey';
 import type { AcceptedBody } from '../lib/ingest/answers';
 import type { IngestConfig } from '../lib/ingest/config';
 import { handleIngest, type IngestDeps } from '../lib/ingest/handleIngest';
-import { DEFAULT_MAX_BODY_BYTES } from '../lib/ingest/limits';
 import { eventProblem, type TelemetryEvent } from '../lib/telemetry/event';
 import { derivedEventId } from '../lib/telemetry/ids';
-import { createObservability } from '../lib/observability/powertools';
+import { ingestDeps } from './helpers/ingestDeps';
 import { postTelemetry } from './helpers/apiEvent';
 import { observePutRecords } from './helpers/kinesisFaults';
 import { createStream, readAllRecords, testKinesis } from './helpers/local';
@@ -17,17 +16,7 @@ const API_KEY = 'ingest-test-key';
 const JSON_HEADERS = { 'x-api-key': API_KEY, 'content-type': 'application/json' };
 
 function deps(kinesis: KinesisClient, streamName: string, config: Partial<IngestConfig> = {}): IngestDeps {
-  return {
-    ...createObservability({ serviceName: 'ingest-test', silent: true }),
-    kinesis,
-    config: {
-      stream: { streamName },
-      apiKeyHashes: [Buffer.from(hashApiKey('another-key'), 'hex'), Buffer.from(hashApiKey(API_KEY), 'hex')],
-      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
-      maxEventsPerRequest: 10_000,
-      ...config,
-    },
-  };
+  return ingestDeps(kinesis, streamName, { apiKeys: ['another-key', API_KEY], config });
 }
 
 const soon = (): number => Date.now() + 20_000;
