@@ -25,7 +25,7 @@ import Table from 'cli-table3';
 import { readAwsConfig, type AwsConfig } from '../lib/config';
 import { replayDeps } from '../lib/replay/deps';
 import type { FillReport } from '../lib/replay/fillFromCheckpoints';
-import { fillFromEnv } from '../lib/replay/fillRequest';
+import { createFillRunner } from '../lib/replay/fillRequest';
 import { parseReplayRequest, type ReplayRequest } from '../lib/replay/options';
 import { replayQueue, type ReplayReport } from '../lib/replay/replayQueue';
 
@@ -221,7 +221,13 @@ async function main(): Promise<void> {
   if (values['from-checkpoints'] && !values.invoke) {
     if (!values.local) throw new Error('--from-checkpoints on a deployed stage runs inside the function: add --invoke');
     await localTarget();
-    const fill = await fillFromEnv(process.env, request(), Date.now() + CLI_RUN_LIMIT_MS);
+    const filler = createFillRunner(process.env);
+    let fill: FillReport;
+    try {
+      fill = await filler.run(request(), Date.now() + CLI_RUN_LIMIT_MS);
+    } finally {
+      await filler.close();
+    }
     if (values.json) console.log(JSON.stringify(fill, null, 2));
     else printFill(fill);
     return;
