@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
 import { applyMigrations } from '../lib/db/migrate';
-import { LOCAL_API_KEY } from '../lib/local/stack';
+import { LOCAL_API_KEY } from '../local/src/stack';
 import { createStream } from './streams';
 import type { BenchContext } from './context';
 

@@ -10,9 +10,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServicesChild, type ServicesChild } from '../lib/local/servicesChild';
+import { startServicesChild, type ServicesChild } from '../local/src/servicesChild';
 import { createKinesisClient } from '../lib/aws/kinesisClient';
 import { createSqsClient } from '../lib/aws/sqsClient';
+import type { AwsConfig } from '../lib/config';
 import { REGION, type BenchContext } from './context';
 import { prepareHandlerEnv } from './handlerEnv';
 import { describeMachine, machineLine } from './machine';
@@ -43,7 +44,7 @@ async function inProcessRows(options: BenchOptions): Promise<RowResult[]> {
   // share this process's one thread and garbage collector with the code being timed.
   log('starting kinesalite, fauxqs and Postgres (child process)');
   const services: ServicesChild = await startServicesChild();
-  const aws = { region: REGION, kinesisEndpoint: services.kinesisEndpoint, sqsEndpoint: services.sqsEndpoint };
+  const aws: AwsConfig = { region: REGION, kinesisEndpoint: services.kinesisEndpoint, sqsEndpoint: services.sqsEndpoint, streamAddressing: 'name' };
   const ctx: BenchContext = { services, aws, kinesis: createKinesisClient(aws), sqs: createSqsClient(aws), log };
   const rows: RowResult[] = [];
   try {

@@ -43,6 +43,12 @@ export interface AwsConfig {
   region: string;
   kinesisEndpoint: string | undefined;
   sqsEndpoint: string | undefined;
+  /**
+   * How Kinesis calls name a stream given by ARN: `arn` (what cross-account access needs) or `name`
+   * (for endpoints that know no StreamARN parameter, such as kinesalite). `KINESIS_STREAM_ADDRESSING`;
+   * default `name` when a Kinesis endpoint is set, else `arn`.
+   */
+  streamAddressing: 'arn' | 'name';
 }
 
 /** An optional http(s) URL; a malformed one is a config error now, not a retryable failure on every call later. */
@@ -59,10 +65,20 @@ function endpoint(env: Env, name: string): string | undefined {
   return value;
 }
 
+/**
+ * @example
+ * const aws = readAwsConfig(process.env); // { region: 'eu-west-1', kinesisEndpoint: undefined, ..., streamAddressing: 'arn' }
+ */
 export function readAwsConfig(env: Env): AwsConfig {
+  const kinesisEndpoint = endpoint(env, 'AWS_ENDPOINT_URL_KINESIS') ?? endpoint(env, 'AWS_ENDPOINT_URL');
+  const addressing = optionalString(env, 'KINESIS_STREAM_ADDRESSING');
+  if (addressing !== undefined && addressing !== 'arn' && addressing !== 'name') {
+    throw new ConfigError(`KINESIS_STREAM_ADDRESSING must be arn or name, got ${JSON.stringify(addressing)}`);
+  }
   return {
     region: optionalString(env, 'AWS_REGION') ?? optionalString(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
-    kinesisEndpoint: endpoint(env, 'AWS_ENDPOINT_URL_KINESIS') ?? endpoint(env, 'AWS_ENDPOINT_URL'),
+    kinesisEndpoint,
     sqsEndpoint: endpoint(env, 'AWS_ENDPOINT_URL_SQS') ?? endpoint(env, 'AWS_ENDPOINT_URL'),
+    streamAddressing: addressing ?? (kinesisEndpoint === undefined ? 'arn' : 'name'),
   };
 }

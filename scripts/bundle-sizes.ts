@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 
-/** DESIGN.md's budget for one function, zipped, with the AWS SDK left to the runtime. */
+/** The budget for one function, zipped, with the AWS SDK left to the runtime (docs/architecture.md). */
 export const ZIP_TARGET_BYTES = 60 * 1024;
 
 export interface ZipEntry {

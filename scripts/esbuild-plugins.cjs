@@ -6,7 +6,25 @@
 const fs = require('node:fs/promises');
 const path = require('node:path');
 
+// Modules of pg that the functions never reach: they always give pg host, port, user, password and
+// database explicitly (lib/db/credentials.ts), never a connection string and never a missing
+// password, so pg never parses a URL (pg-connection-string) nor reads ~/.pgpass (pgpass). Bundling
+// them cost ~1.5 KB of every database function's zip. Should either be reached after all, it
+// throws at once, naming the module, instead of misbehaving.
+const UNREACHED = ['pg-connection-string', 'pgpass'];
+const STUB = (name) =>
+  `const unreached = () => { throw new Error(${JSON.stringify(`${name} is not bundled: give pg its connection settings explicitly (lib/db/credentials.ts)`)}); };\n` +
+  'module.exports = unreached; module.exports.parse = unreached;\n';
+
 module.exports = [
+  {
+    name: 'pg-unreached-modules',
+    setup(build) {
+      const filter = new RegExp(`^(${UNREACHED.join('|')})$`);
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'unreached' }));
+      build.onLoad({ filter: /.*/, namespace: 'unreached' }, (args) => ({ contents: STUB(args.path), loader: 'js' }));
+    },
+  },
   {
     name: 'own-source-maps-only',
     setup(build) {

@@ -12,7 +12,10 @@
  *   --shard ID (repeatable)  --since T  --until T  --target STREAM  --drop-expired  --json
  *   --from-checkpoints [--rewind SECONDS]   instead of draining the DLQ, fill the gap after a re-created
  *                        trigger: read each shard from the consumer's checkpoint to now and write through
- *                        the consumer's path (deployed stages: with --invoke, as the function has the database)
+ *                        the consumer's path (deployed stages: with --invoke, which runs the `fill` function,
+ *                        as it has the database).
+ *                        A fill honours --dry-run, --shard, --rate and --rewind; the drain-only options
+ *                        are refused (lib/replay/request.ts).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,11 +26,13 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import { readAwsConfig, type AwsConfig } from '../lib/config';
+import { errorMessage } from '../lib/errors';
+import { createObservability } from '../lib/lambda/observability';
 import { replayDeps } from '../lib/replay/deps';
-import type { FillReport } from '../lib/replay/fillFromCheckpoints';
-import { createFillRunner } from '../lib/replay/fillRequest';
-import { parseReplayRequest, type ReplayRequest } from '../lib/replay/options';
+import { fillSetup } from '../lib/replay/fillDeps';
+import { fillFromCheckpoints, type FillReport } from '../lib/replay/fillFromCheckpoints';
 import { replayQueue, type ReplayReport } from '../lib/replay/replayQueue';
+import { parseReplayRequest, type DrainRequest } from '../lib/replay/request';
 
 const SERVICE = 'telemetry-pipeline';
 /** A run from a laptop has no Lambda timeout; bound it anyway so a stuck run ends on its own. */
@@ -66,8 +71,9 @@ function number(flag: string): number | undefined {
   return value;
 }
 
-function request(): ReplayRequest {
-  const out: ReplayRequest = {};
+/** The flags as the function's invocation payload; `parseReplayRequest` checks it. */
+function request(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   if (values['dry-run']) out.dryRun = true;
   if (values['drop-expired']) out.dropExpired = true;
   const maxMessages = number('max-messages');
@@ -98,7 +104,7 @@ async function localTarget(): Promise<Target> {
   try {
     stack = JSON.parse(await readFile(file, 'utf8')) as typeof stack;
   } catch (error) {
-    throw new Error(`cannot read ${file}: is \`npm start\` running? (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new Error(`cannot read ${file}: is \`npm start\` running? (${errorMessage(error)})`, { cause: error });
   }
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
@@ -111,7 +117,7 @@ async function localTarget(): Promise<Target> {
     DLQ_URL: stack.dlqUrl,
     TELEMETRY_STREAM_ARN: stack.streamArn,
   });
-  return { aws: { region: stack.region, kinesisEndpoint: stack.kinesisEndpoint, sqsEndpoint: stack.sqsEndpoint }, queueUrl: stack.dlqUrl };
+  return { aws: readAwsConfig(process.env), queueUrl: stack.dlqUrl };
 }
 
 async function stageQueueUrl(stage: string, aws: AwsConfig): Promise<string> {
@@ -157,9 +163,9 @@ function merge(total: ReplayReport | undefined, next: ReplayReport): ReplayRepor
   };
 }
 
-async function invokeOnce<T>(stage: string, aws: AwsConfig): Promise<T> {
+async function invokeOnce<T>(stage: string, aws: AwsConfig, fn: 'replay' | 'fill' = 'replay'): Promise<T> {
   const lambda = new LambdaClient({ region: aws.region });
-  const response = await lambda.send(new InvokeCommand({ FunctionName: `${SERVICE}-${stage}-replay`, Payload: Buffer.from(JSON.stringify(request())) }));
+  const response = await lambda.send(new InvokeCommand({ FunctionName: `${SERVICE}-${stage}-${fn}`, Payload: Buffer.from(JSON.stringify(request())) }));
   const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');
   if (response.FunctionError) throw new Error(`replay function failed: ${text}`);
   return JSON.parse(text) as T;
@@ -203,10 +209,11 @@ function printTable(report: ReplayReport, where: string): void {
 }
 
 function printFill(report: FillReport): void {
-  const table = new Table({ head: ['shard', 'from', 'read', 'written', 'duplicates', 'poison', 'complete'], style: tableStyle() });
+  const written = report.dryRun ? 'would write' : 'written';
+  const table = new Table({ head: ['shard', 'from', 'read', written, 'duplicates', 'poison', 'complete'], style: tableStyle() });
   for (const shard of report.shards) table.push([shard.shardId, shard.from, shard.read, shard.written, shard.duplicates, shard.poison, shard.incomplete ? 'no' : 'yes']);
   console.log(table.toString());
-  console.log(`  records that arrived after ${report.until} are left to the trigger; took ${(report.durationMs / 1000).toFixed(1)} s`);
+  console.log(`  ${report.dryRun ? 'dry run: nothing written, nothing sent; ' : ''}records that arrived after ${report.until} are left to the trigger; took ${(report.durationMs / 1000).toFixed(1)} s`);
 }
 
 async function main(): Promise<void> {
@@ -218,25 +225,33 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let report: ReplayReport;
   let where: string;
-  if (values['from-checkpoints'] && !values.invoke) {
+  // Checked here as the function checks it, so a bad combination fails before anything is read.
+  const parsed = parseReplayRequest(request());
+  if (parsed.operation === 'fill' && !values.invoke) {
     if (!values.local) throw new Error('--from-checkpoints on a deployed stage runs inside the function: add --invoke');
     await localTarget();
-    const filler = createFillRunner(process.env);
+    const { operation: _operation, ...fillRequest } = parsed;
+    const setup = fillSetup(process.env, {}, createObservability('replay', { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' }));
     let fill: FillReport;
     try {
-      fill = await filler.run(request(), Date.now() + CLI_RUN_LIMIT_MS);
+      fill = await fillFromCheckpoints(setup.deps, { ...setup.target, ...fillRequest, deadline: Date.now() + CLI_RUN_LIMIT_MS });
     } finally {
-      await filler.close();
+      await setup.db.close();
     }
     if (values.json) console.log(JSON.stringify(fill, null, 2));
     else printFill(fill);
     return;
   }
+  const drain = parsed as DrainRequest;
+  const drainOptions = (queueUrl: string) => {
+    const { operation: _operation, ...rest } = drain;
+    return { ...rest, queueUrl, deadline: Date.now() + CLI_RUN_LIMIT_MS };
+  };
   if (values.local) {
     const target = await localTarget();
     where = 'local';
     const bar = progressBar(await queueDepth(target));
-    const options = parseReplayRequest(request(), { queueUrl: values['queue-url'] ?? target.queueUrl, deadline: Date.now() + CLI_RUN_LIMIT_MS });
+    const options = drainOptions(values['queue-url'] ?? target.queueUrl);
     report = await replayQueue(replayDeps(target.aws), { ...options, onProgress: (r) => bar?.update(r.messagesSeen, { records: r.recordsReplayed }) });
     bar?.stop();
   } else {
@@ -247,7 +262,7 @@ async function main(): Promise<void> {
     const bar = progressBar(await queueDepth(target));
     if (values.invoke && values['from-checkpoints']) {
       bar?.stop();
-      const fill = await invokeOnce<FillReport>(stage, aws);
+      const fill = await invokeOnce<FillReport>(stage, aws, 'fill');
       if (values.json) console.log(JSON.stringify(fill, null, 2));
       else printFill(fill);
       return;
@@ -255,7 +270,7 @@ async function main(): Promise<void> {
     if (values.invoke) {
       report = await invokeUntilDone(stage, aws, bar);
     } else {
-      const options = parseReplayRequest(request(), { queueUrl: target.queueUrl, deadline: Date.now() + CLI_RUN_LIMIT_MS });
+      const options = drainOptions(target.queueUrl);
       report = await replayQueue(replayDeps(aws), { ...options, onProgress: (r) => bar?.update(r.messagesSeen, { records: r.recordsReplayed }) });
     }
     bar?.stop();
@@ -266,6 +281,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`replay: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`replay: ${errorMessage(error)}`);
   process.exit(1);
 });

@@ -2,7 +2,7 @@
  * `npm run send -- --rate N --duration S [options]`: a load client for the local stack (or any
  * deployment of the API). POSTs realistic telemetry in batches, paced to a rate, for a bounded time,
  * shows progress on a terminal and ends with a table of what it sent and what the API answered.
- * Options: `--help` (HELP below). The engine is lib/local/load (`runLoad`), shared with the tests
+ * Options: `--help` (HELP below). The engine is local/src/load (`runLoad`), shared with the tests
  * and the benchmarks.
  *
  * Records Postgres rejects cannot come through HTTP (ingest refuses U+0000 itself); `--poison` puts
@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createKinesisClient } from '../lib/aws/kinesisClient';
-import { DEFAULT_STACK_FILE, formatStats, progressLine, readStackFile, runLoad, type LoadOptions, type StackFile } from '../lib/local/load';
+import { DEFAULT_STACK_FILE, formatStats, progressLine, readStackFile, runLoad, type LoadOptions, type StackFile } from '../local/src/load';
 
 const USAGE = 'usage: npm run send -- [--rate N] [--duration S] [--events N] [--batch N] [--concurrency N] [--malformed F] [--poison F] [--sources N] [--seed N] [--url URL --key KEY] [--stack FILE] [--timeout MS] [--json]';
 const HELP = `${USAGE}
@@ -106,7 +106,7 @@ async function options(values: Flags, signal: AbortSignal): Promise<LoadOptions>
   if (poison > 0 && stack) {
     process.env.AWS_ACCESS_KEY_ID ??= 'local';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-    const kinesis = createKinesisClient({ region: stack.region, kinesisEndpoint: stack.kinesisEndpoint, sqsEndpoint: undefined });
+    const kinesis = createKinesisClient({ region: stack.region, kinesisEndpoint: stack.kinesisEndpoint, sqsEndpoint: undefined, streamAddressing: 'name' });
     out.poison = { fraction: poison, kinesis, stream: { streamName: stack.streamName } };
   }
   return out;

@@ -1,18 +1,19 @@
 /**
- * `npm start`: the whole pipeline on this machine (see lib/local/stack). Writes .local/stack.json,
+ * `npm start`: the whole pipeline on this machine (see local/src/stack). Writes .local/stack.json,
  * prints how to use it, shows a live status line, and on Ctrl-C or SIGTERM stops everything it
  * started and removes what it wrote.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startLocalStack, type LocalStack, type LocalStackStatus } from '../lib/local/stack';
+import { startLocalStack, type LocalStack, type LocalStackStatus } from '../local/src/stack';
 
 const STACK_FILE = path.resolve('.local', 'stack.json');
 const STATUS_INTERVAL_MS = 1_000;
 
 function formatStatus(s: LocalStackStatus): string {
   const lag = s.lagMs < 1_000 ? `${s.lagMs} ms` : `${(s.lagMs / 1000).toFixed(1)} s`;
-  return `events in ${s.eventsAccepted} | written ${s.written} | relayed ${s.relayed} | DLQ ${s.dlqDepth} | lag ${lag}` + (s.functionErrors ? ` | function errors ${s.functionErrors}` : '');
+  const errors = s.functionErrors ? ` | function errors ${s.functionErrors}` : '';
+  return `events in ${s.eventsAccepted} | written ${s.written} | relayed ${s.relayed} | DLQ ${s.dlqDepth} | lag ${lag}${errors}`;
 }
 
 function banner(stack: LocalStack, startedMs: number): string {

@@ -3,7 +3,7 @@
  * wraps any of them to record what each invocation saw and how many ran at once.
  */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import type { KinesisBatchHandler } from '../../lib/local/esm';
+import type { KinesisBatchHandler } from '../../emulator/src';
 
 export interface SeenBatch {
   data: string[];

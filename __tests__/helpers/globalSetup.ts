@@ -1,8 +1,8 @@
 /**
- * Starts kinesalite, fauxqs and Postgres once per jest run, in a child process (scripts/services.ts)
+ * Starts kinesalite, fauxqs and Postgres once per jest run, in a child process (local/src/servicesEntry.ts)
  * on free loopback ports, and exports their endpoints to every test worker through the environment.
  */
-import { startServicesChild, type ServicesChild } from '../../lib/local/servicesChild';
+import { startServicesChild, type ServicesChild } from '../../local/src/servicesChild';
 
 export default async function globalSetup(): Promise<void> {
   const services = await startServicesChild();

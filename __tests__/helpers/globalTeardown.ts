@@ -1,4 +1,4 @@
-import type { ServicesChild } from '../../lib/local/servicesChild';
+import type { ServicesChild } from '../../local/src/servicesChild';
 
 /** Stops the services child started by globalSetup and waits until it has cleaned up. */
 export default async function globalTeardown(): Promise<void> {

@@ -4,7 +4,7 @@ import { hashApiKey } from '../../lib/auth/apiKey';
 import type { IngestConfig } from '../../lib/ingest/config';
 import type { IngestDeps } from '../../lib/ingest/handleIngest';
 import { DEFAULT_MAX_BODY_BYTES } from '../../lib/ingest/limits';
-import { createObservability } from '../../lib/observability/powertools';
+import { createObservability } from '../../lib/lambda/observability';
 
 export interface IngestDepsOptions {
   /** Accepted API keys (stored as their SHA-256, as configured in production). */
@@ -15,7 +15,7 @@ export interface IngestDepsOptions {
 
 export function ingestDeps(kinesis: KinesisClient, streamName: string, options: IngestDepsOptions): IngestDeps {
   return {
-    ...createObservability({ serviceName: 'ingest-test', silent: true }),
+    ...createObservability('ingest-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
     kinesis,
     config: {
       stream: { streamName },

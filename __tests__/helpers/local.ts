@@ -30,6 +30,7 @@ export function testAwsConfig(): AwsConfig {
     region: 'us-east-1',
     kinesisEndpoint: required('TEST_KINESIS_ENDPOINT'),
     sqsEndpoint: required('TEST_SQS_ENDPOINT'),
+    streamAddressing: 'name',
   };
 }
 

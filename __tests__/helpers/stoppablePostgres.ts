@@ -1,6 +1,6 @@
 /**
  * A Postgres of a test's own that it may stop and start (outage tests), so the shared test Postgres
- * is never disturbed. Runs in a child process (scripts/postgres-process.ts); the child cleans up
+ * is never disturbed. Runs in a child process (local/src/postgresEntry.ts); the child cleans up
  * after itself even if this process dies.
  *
  * @example
@@ -31,7 +31,7 @@ const COMMAND_TIMEOUT_MS = 30_000;
 
 export async function startStoppablePostgres(): Promise<StoppablePostgres> {
   const root = path.resolve(__dirname, '..', '..');
-  const child: ChildProcess = fork(path.join(root, 'scripts', 'postgres-process.ts'), [], {
+  const child: ChildProcess = fork(path.join(root, 'local', 'src', 'postgresEntry.ts'), [], {
     cwd: root,
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

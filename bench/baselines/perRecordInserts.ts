@@ -6,6 +6,7 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { Client } from 'pg';
 import { decodeRecords } from '../../lib/consumer/decodeRecords';
+import { fromLambdaRecord } from '../../lib/kinesis/shardRecord';
 
 const INSERT_ONE = `INSERT INTO telemetry_events
   (event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
@@ -22,7 +23,7 @@ const CHECKPOINT = `INSERT INTO shard_checkpoints AS c (stream_arn, shard_id, se
  * const written = await perRecordInserts(client, event.Records);
  */
 export async function perRecordInserts(client: Client, records: readonly KinesisStreamRecord[]): Promise<number> {
-  const { valid } = decodeRecords(records);
+  const { valid } = decodeRecords(records.map(fromLambdaRecord));
   let written = 0;
   await client.query('BEGIN');
   try {

@@ -5,7 +5,6 @@
  */
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseDlqMessage } from '../../lib/dlq/parseDlqMessage';
-import { parseStream } from '../../lib/kinesis/streamRef';
 import type { ReplayDeps } from '../../lib/replay/replayQueue';
 import { resolveMessage } from '../../lib/replay/resolveMessage';
 import { putRecordEach } from './putRecordEach';
@@ -37,8 +36,8 @@ export async function replayPerRecord(deps: ReplayDeps & { sqs: SQSClient }, opt
     for (const message of Messages) {
       const resolved = await resolveMessage(parseDlqMessage(message.Body ?? ''), { ...deps, deadline: Date.now() + 60_000 });
       if (resolved.expired || resolved.incomplete) throw new Error(`message ${message.MessageId} could not be resolved in full`);
-      const stream = parseStream(options.targetStream ?? resolved.streamArn);
-      out.records += await putRecordEach(deps.kinesisFor(stream.region), stream.name, resolved.records);
+      const stream = deps.resolveStream(options.targetStream ?? resolved.streamArn);
+      out.records += await putRecordEach(deps.kinesisFor(stream.clientRegion), stream.name, resolved.records);
       await deps.sqs.send(new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
       out.messages += 1;
     }

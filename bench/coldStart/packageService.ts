@@ -1,8 +1,8 @@
 /**
- * `serverless package --stage dev` once, offline, into a temporary directory (lib/local/offlineService.ts).
+ * `serverless package --stage dev` once, offline, into a temporary directory (local/src/offlineService.ts).
  */
 import { readdir } from 'node:fs/promises';
-import { offlineService } from '../../lib/local/offlineService';
+import { offlineService } from '../../local/src/offlineService';
 
 export interface PackagedService {
   /** The temporary service directory; `remove()` deletes it (links only, never what they point to). */

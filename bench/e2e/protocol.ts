@@ -1,5 +1,5 @@
 /** Messages between the benchmark and its stack child (bench/e2e/stackChild.ts), over IPC. */
-import type { LocalStackStatus } from '../../lib/local/stack';
+import type { LocalStackStatus } from '../../local/src/stack';
 
 export interface StackChildInfo {
   apiUrl: string;

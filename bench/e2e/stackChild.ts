@@ -5,7 +5,7 @@
  * stats, and stops everything when told (SIGTERM) or when the parent goes away.
  */
 import path from 'node:path';
-import { startLocalStack } from '../../lib/local/stack';
+import { startLocalStack } from '../../local/src/stack';
 import type { StackChildReply, StackChildRequest } from './protocol';
 
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 /** Starts the local stack in a child process (see stackChild.ts) and talks to it. */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { LocalStackStatus } from '../../lib/local/stack';
+import type { LocalStackStatus } from '../../local/src/stack';
 import type { StackChildInfo, StackChildReply } from './protocol';
 
 export interface StackProcess extends StackChildInfo {

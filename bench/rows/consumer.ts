@@ -4,7 +4,7 @@
  */
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { Client } from 'pg';
-import { lambdaContext } from '../../lib/local/lambdaContext';
+import { lambdaContext } from '../../emulator/src';
 import { alternate } from '../alternate';
 import { perRecordInserts } from '../baselines/perRecordInserts';
 import { REGION, streamArn, type BenchContext } from '../context';

@@ -1,14 +1,14 @@
 /**
  * Row 4: the whole pipeline under a sustained, open-loop paced load. The stack runs in a child
- * process (as `npm start` would); this process only sends (`runLoad`, lib/local/load) and checks.
+ * process (as `npm start` would); this process only sends (`runLoad`, local/src/load) and checks.
  *
  * Latency is POST-to-row: the time each request was sent, against `ingested_at` of each of its
  * events' rows in Postgres (same machine, same clock). `ingested_at` is `now()` of the consumer's
  * write, i.e. the start of the transaction that stores the batch.
  */
 import { Client } from 'pg';
-import { runLoad, type LoadStats, type RequestOutcome } from '../../lib/local/load';
-import { sleep } from '../../lib/kinesis/backoff';
+import { runLoad, type LoadStats, type RequestOutcome } from '../../local/src/load';
+import { sleep } from '../../lib/retry/policy';
 import { startStackProcess, type StackProcess } from '../e2e/stackProcess';
 import type { RowResult } from '../result';
 import { summarize } from '../stats';

@@ -3,7 +3,7 @@
  * the same parse and validation followed by one PutRecord per event, alternating.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { lambdaContext } from '../../lib/local/lambdaContext';
+import { lambdaContext } from '../../emulator/src';
 import { alternate } from '../alternate';
 import { ingestPerEvent } from '../baselines/ingestPerEvent';
 import { REGION, type BenchContext } from '../context';

@@ -6,11 +6,10 @@
  */
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { createKinesisClient } from '../../lib/aws/kinesisClient';
-import { toKinesisRecord } from '../../lib/relay/relayBatch';
 import { alternate } from '../alternate';
 import { putRecordEach } from '../baselines/putRecordEach';
 import { REGION, streamArn, type BenchContext } from '../context';
-import { kinesisRecords } from '../fixtures/events';
+import { kinesisRecords, toKinesisRecord } from '../fixtures/events';
 import type { RowResult } from '../result';
 import { createStream, deleteStream } from '../streams';
 import { timed } from '../stats';

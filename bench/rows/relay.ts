@@ -4,11 +4,12 @@
  */
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { createKinesisClient } from '../../lib/aws/kinesisClient';
-import { relayBatch, toKinesisRecord, type RelayTarget } from '../../lib/relay/relayBatch';
+import { fromLambdaRecord } from '../../lib/kinesis/shardRecord';
+import { relayBatch, type RelayTarget } from '../../lib/relay/relayBatch';
 import { alternate } from '../alternate';
 import { putRecordEach } from '../baselines/putRecordEach';
 import { REGION, streamArn, type BenchContext } from '../context';
-import { kinesisRecords } from '../fixtures/events';
+import { kinesisRecords, toKinesisRecord } from '../fixtures/events';
 import type { RowResult } from '../result';
 import { createStream, deleteStream } from '../streams';
 import { timed } from '../stats';
@@ -41,7 +42,8 @@ export async function relayRow(ctx: BenchContext, sizes: ThroughputSizes, ceilin
       try {
         const ms = await timed(async () => {
           for (const batch of events) {
-            const result = await relayBatch(batch, {
+            // As the relay function does: the event's records as plain shard records, then the relay.
+            const result = await relayBatch(batch.map(fromLambdaRecord), {
               targets,
               deadline: Date.now() + 60_000,
               deadLetter: async () => {

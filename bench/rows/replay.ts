@@ -13,12 +13,11 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { replayDeps } from '../../lib/replay/deps';
 import { replayQueue, type ReplayDeps } from '../../lib/replay/replayQueue';
-import { toKinesisRecord } from '../../lib/relay/relayBatch';
 import { alternate } from '../alternate';
 import { replayPerRecord } from '../baselines/replayPerRecord';
 import { REGION, streamArn, type BenchContext } from '../context';
 import { fillDeadLetters } from '../fixtures/deadLetters';
-import { kinesisRecords } from '../fixtures/events';
+import { kinesisRecords, toKinesisRecord } from '../fixtures/events';
 import { putSourceRecords, sendOnFailureRecords, type Placement } from '../fixtures/onFailureRecords';
 import type { RowResult } from '../result';
 import { createQueue, createStream, deleteQueue, deleteStream } from '../streams';

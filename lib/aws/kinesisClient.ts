@@ -4,25 +4,23 @@
  */
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { AwsConfig } from '../config';
+import type { ClientOverrides } from './clients';
 import { requestHandler } from './requestHandler';
 
 /**
- * Called with every Kinesis client built here. Only for fault-injection tests that run the real
- * handlers (which build their own clients): kinesalite never throttles or fails part of a call, so
- * such a test adds an SDK middleware that does. Empty in production.
- */
-export const kinesisClientHooks: ((client: KinesisClient) => void)[] = [];
-
-/**
+ * `maxAttempts: 1`: every Kinesis call here is retried by our own policy (lib/retry/policy.ts), which
+ * knows the deadline and retries only the failed entries of a PutRecords; SDK retries under it
+ * would add unseen waits and resend entries that had landed.
+ *
  * @example
  * const kinesis = createKinesisClient(readAwsConfig(process.env));
  */
-export function createKinesisClient(aws: AwsConfig, region: string = aws.region): KinesisClient {
-  const client = new KinesisClient({
+export function createKinesisClient(aws: AwsConfig, region: string = aws.region, overrides: ClientOverrides = {}): KinesisClient {
+  if (overrides.kinesis) return overrides.kinesis(region);
+  return new KinesisClient({
     region,
     ...(aws.kinesisEndpoint ? { endpoint: aws.kinesisEndpoint } : {}),
     requestHandler: requestHandler(),
+    maxAttempts: 1,
   });
-  for (const hook of kinesisClientHooks) hook(client);
-  return client;
 }

@@ -8,14 +8,13 @@
  * checkpointed only below the lowest such record (`below`), and the batch's full checkpoint is
  * written after its dead letters are sent.
  */
-import type { KinesisStreamRecord } from 'aws-lambda';
-import type { ShardCheckpoint } from '../db/writeEvents';
-import { shardIdOf } from '../dlq/recordMessage';
+import type { ShardCheckpoint } from '../db/checkpoints';
+import type { ShardRecord } from '../kinesis/shardRecord';
 
 /** Per (stream, shard) key, the lowest sequence number that must not be passed yet. */
 export type CheckpointCeiling = ReadonlyMap<string, bigint>;
 
-const keyOf = (record: KinesisStreamRecord): string => `${record.eventSourceARN}\n${shardIdOf(record)}`;
+const keyOf = (record: ShardRecord): string => `${record.streamArn}\n${record.shardId}`;
 
 /**
  * The ceiling for records still to be dead-lettered: per shard, the lowest of their sequence numbers.
@@ -23,11 +22,11 @@ const keyOf = (record: KinesisStreamRecord): string => `${record.eventSourceARN}
  * @example
  * const ceiling = ceilingOf(poison.map((p) => p.record));
  */
-export function ceilingOf(records: readonly KinesisStreamRecord[]): Map<string, bigint> {
+export function ceilingOf(records: readonly ShardRecord[]): Map<string, bigint> {
   const ceiling = new Map<string, bigint>();
   for (const record of records) {
     const key = keyOf(record);
-    const sequence = BigInt(record.kinesis.sequenceNumber);
+    const sequence = BigInt(record.sequenceNumber);
     const current = ceiling.get(key);
     if (current === undefined || sequence < current) ceiling.set(key, sequence);
   }
@@ -38,11 +37,11 @@ export function ceilingOf(records: readonly KinesisStreamRecord[]): Map<string, 
  * @example
  * await writeEvents(db, rows, checkpointsFor(valid.map((v) => v.record), ceiling));
  */
-export function checkpointsFor(records: readonly KinesisStreamRecord[], below: CheckpointCeiling = new Map()): ShardCheckpoint[] {
+export function checkpointsFor(records: readonly ShardRecord[], below: CheckpointCeiling = new Map()): ShardCheckpoint[] {
   const highest = new Map<string, { checkpoint: ShardCheckpoint; sequence: bigint }>();
   for (const record of records) {
     const key = keyOf(record);
-    const sequence = BigInt(record.kinesis.sequenceNumber);
+    const sequence = BigInt(record.sequenceNumber);
     const ceiling = below.get(key);
     if (ceiling !== undefined && sequence >= ceiling) continue;
     const current = highest.get(key);
@@ -50,10 +49,10 @@ export function checkpointsFor(records: readonly KinesisStreamRecord[], below: C
     highest.set(key, {
       sequence,
       checkpoint: {
-        stream_arn: record.eventSourceARN,
-        shard_id: shardIdOf(record),
-        sequence_number: record.kinesis.sequenceNumber,
-        arrival_time: new Date(record.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
+        stream_arn: record.streamArn,
+        shard_id: record.shardId,
+        sequence_number: record.sequenceNumber,
+        arrival_time: new Date(record.approximateArrivalTimestamp * 1000).toISOString(),
       },
     });
   }

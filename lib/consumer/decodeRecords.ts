@@ -4,8 +4,7 @@
  * refuse some of those (the bisection finds them): JavaScript and Postgres disagree at the edges,
  * e.g. `\u0000` in a string, or a timestamp `Date.parse` accepts and Postgres does not.
  */
-import type { KinesisStreamRecord } from 'aws-lambda';
-import { shardIdOf } from '../dlq/recordMessage';
+import type { ShardRecord } from '../kinesis/shardRecord';
 import { decodeEvent } from '../telemetry/event';
 import type { PoisonRecord, ValidRecord } from './types';
 
@@ -16,13 +15,13 @@ export interface DecodedBatch {
 
 /**
  * @example
- * const { valid, poison } = decodeRecords(event.Records);
+ * const { valid, poison } = decodeRecords(event.Records.map(fromLambdaRecord));
  */
-export function decodeRecords(records: readonly KinesisStreamRecord[]): DecodedBatch {
+export function decodeRecords(records: readonly ShardRecord[]): DecodedBatch {
   const valid: ValidRecord[] = [];
   const poison: PoisonRecord[] = [];
   for (const record of records) {
-    const result = decodeEvent(Buffer.from(record.kinesis.data, 'base64'));
+    const result = decodeEvent(record.data);
     if (!result.ok) {
       poison.push({ record, reason: result.reason, error: result.error });
       continue;
@@ -37,9 +36,9 @@ export function decodeRecords(records: readonly KinesisStreamRecord[]): DecodedB
         event_time: event.timestamp,
         duration_ms: event.durationMs,
         payload: event.payload,
-        shard_id: shardIdOf(record),
-        sequence_number: record.kinesis.sequenceNumber,
-        arrival_time: new Date(record.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
+        shard_id: record.shardId,
+        sequence_number: record.sequenceNumber,
+        arrival_time: new Date(record.approximateArrivalTimestamp * 1000).toISOString(),
         received_at: event.receivedAt,
       },
     });

@@ -1,5 +1,5 @@
 /**
- * The consumer's CloudWatch metrics (EMF through Powertools): what the seed's team watched per
+ * The consumer's CloudWatch metrics (EMF through Powertools): what a team running Kinesis consumers watches per
  * invocation, plus how far behind the stream the batch was. Iterator age is recorded on failures
  * too, since a failing consumer is exactly when it grows.
  */

@@ -20,12 +20,13 @@
  * (the deadline case). A database or DLQ outage leaves poison records of the prefix unsent, and a
  * thrown error is also what `bisectBatchOnFunctionError` and the on-failure destination act on.
  */
-import type { KinesisStreamBatchItemFailure, KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisStreamBatchItemFailure } from 'aws-lambda';
+import { advanceCheckpoints } from '../db/checkpoints';
 import type { Queryable } from '../db/queryable';
-import { advanceCheckpoints } from '../db/writeEvents';
+import { deadLetterRecords, type DeadLetterTarget } from '../dlq/deadLetterRecords';
+import { bySequence, type ShardRecord } from '../kinesis/shardRecord';
 import { bisectWrite } from './bisectWrite';
 import { ceilingOf, checkpointsFor } from './checkpoints';
-import { deadLetterRecords, type DeadLetterTarget } from '../dlq/deadLetterRecords';
 import { decodeRecords } from './decodeRecords';
 import type { BatchStats, PoisonRecord } from './types';
 
@@ -48,26 +49,27 @@ export interface BatchResult {
  * @example
  * iteratorAgeMs(event.Records); // 1200
  */
-export function iteratorAgeMs(records: readonly KinesisStreamRecord[], now: number = Date.now()): number {
+export function iteratorAgeMs(records: readonly ShardRecord[], now: number = Date.now()): number {
   if (records.length === 0) return 0;
-  const oldest = Math.min(...records.map((record) => record.kinesis.approximateArrivalTimestamp));
+  const oldest = Math.min(...records.map((record) => record.approximateArrivalTimestamp));
   return Math.max(0, now - oldest * 1000);
 }
 
-function bySequence(a: PoisonRecord, b: PoisonRecord): number {
-  const x = BigInt(a.record.kinesis.sequenceNumber);
-  const y = BigInt(b.record.kinesis.sequenceNumber);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
+const poisonOrder = (a: PoisonRecord, b: PoisonRecord): number => bySequence(a.record, b.record);
 
 /**
+ * @param records one shard's records in sequence order (a Lambda batch, or a page the fill read).
+ * @returns `batchItemFailures` empty when every record is written or dead-lettered; one item (the
+ *   first record not handled) when the deadline cut the write short.
+ * @throws when the database or the DLQ fails in a way that retrying may fix: nothing is then
+ *   checkpointed past what is certainly done, and the caller must fail the batch.
  * @example
- * const { batchItemFailures, stats } = await processBatch(event.Records, {
+ * const { batchItemFailures, stats } = await processBatch(event.Records.map(fromLambdaRecord), {
  *   db, sqs, dlqUrl, maxMessageBytes: 262_144, functionName: 'consumer',
  *   remainingTimeMs: () => context.getRemainingTimeInMillis(),
  * });
  */
-export async function processBatch(records: readonly KinesisStreamRecord[], deps: ConsumerDeps): Promise<BatchResult> {
+export async function processBatch(records: readonly ShardRecord[], deps: ConsumerDeps): Promise<BatchResult> {
   const started = performance.now();
   const margin = deps.deadlineMarginMs ?? 5_000;
   const remaining = deps.remainingTimeMs;
@@ -83,16 +85,16 @@ export async function processBatch(records: readonly KinesisStreamRecord[], deps
   const stopped = write.stoppedAt === undefined ? undefined : valid[write.stoppedAt];
   if (stopped) {
     // Everything before the first unhandled record is done once its poison is sent; the rest comes again.
-    const first = BigInt(stopped.record.kinesis.sequenceNumber);
-    deadLetters = deadLetters.filter((entry) => BigInt(entry.record.kinesis.sequenceNumber) < first);
-    batchItemFailures.push({ itemIdentifier: stopped.record.kinesis.sequenceNumber });
+    const first = BigInt(stopped.record.sequenceNumber);
+    deadLetters = deadLetters.filter((entry) => BigInt(entry.record.sequenceNumber) < first);
+    batchItemFailures.push({ itemIdentifier: stopped.record.sequenceNumber });
   }
-  const dlqMessages = await deadLetterRecords(deadLetters.sort(bySequence), deps);
+  const dlqMessages = await deadLetterRecords(deadLetters.sort(poisonOrder), deps);
   let statements = write.statements;
   if (deadLetters.length > 0) {
     // The dead letters are in the DLQ now: checkpoint past them, up to the last record handled.
-    const end = stopped === undefined ? undefined : BigInt(stopped.record.kinesis.sequenceNumber);
-    const handled = records.filter((record) => end === undefined || BigInt(record.kinesis.sequenceNumber) < end);
+    const end = stopped === undefined ? undefined : BigInt(stopped.record.sequenceNumber);
+    const handled = records.filter((record) => end === undefined || BigInt(record.sequenceNumber) < end);
     await advanceCheckpoints(deps.db, checkpointsFor(handled));
     statements += 1;
   }

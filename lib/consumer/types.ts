@@ -1,9 +1,9 @@
-import type { KinesisStreamRecord } from 'aws-lambda';
+import type { ShardRecord } from '../kinesis/shardRecord';
 import type { EventRow } from '../db/writeEvents';
 
 /** A record that decoded and validated, with the row it becomes. */
 export interface ValidRecord {
-  record: KinesisStreamRecord;
+  record: ShardRecord;
   row: EventRow;
 }
 

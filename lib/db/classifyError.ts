@@ -13,6 +13,8 @@
  *   consumer: retrying is safe because writes are idempotent, and once retries run out Lambda's own
  *   on-failure record keeps the range replayable. Dead-lettering rows for a fault of ours would be worse.
  */
+import { errorCode as codeOf, errorMessage } from '../errors';
+
 export type DatabaseErrorKind = 'data' | 'transient' | 'unknown';
 
 const DATA_CLASSES = new Set(['22', '23', '54']);
@@ -27,11 +29,6 @@ const CONNECTION_MESSAGES = [
   'Client was closed and is not queryable',
   'Client has encountered a connection error and is not queryable',
 ];
-
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /**
  * @example
@@ -73,7 +70,7 @@ export function isConnectionLost(error: unknown): boolean {
  * describeDatabaseError(error); // '22P05 unsupported Unicode escape sequence (\\u0000 cannot be converted to text.)'
  */
 export function describeDatabaseError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const code = codeOf(error);
   const detail = (error as { detail?: unknown } | null)?.detail;
   return [code, message].filter(Boolean).join(' ') + (typeof detail === 'string' && detail ? ` (${detail})` : '');

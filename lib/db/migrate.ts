@@ -7,17 +7,17 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientBase } from 'pg';
+import { errorMessage, PipelineError } from '../errors';
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations');
 
 // Arbitrary constant naming this project's migration lock.
 const LOCK_KEY = 7_302_214_001;
 
-export class MigrationError extends Error {
+export class MigrationError extends PipelineError {
   override readonly name = 'MigrationError';
-  readonly code = 'MIGRATION_FAILED';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('MIGRATION_FAILED', message, options);
   }
 }
 
@@ -53,7 +53,7 @@ export async function applyMigrations(client: ClientBase, dir: string = MIGRATIO
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw new MigrationError(`migration ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new MigrationError(`migration ${name} failed: ${errorMessage(error)}`, { cause: error });
       }
       done.push(name);
     }

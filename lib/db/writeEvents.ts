@@ -2,8 +2,9 @@
  * The consumer's one write: a set of event rows plus the per-shard checkpoints, in a single statement
  * (so a single implicit transaction and a single round trip). The rows travel as one JSON parameter
  * through `jsonb_to_recordset` with fixed SQL text: the fastest of the shapes measured here (see
- * DESIGN.md), no statement text that grows with the batch, and idempotent by `ON CONFLICT DO NOTHING`.
+ * docs/architecture.md), no statement text that grows with the batch, and idempotent by `ON CONFLICT DO NOTHING`.
  */
+import { upsertCheckpointsSql, type ShardCheckpoint } from './checkpoints';
 import type { Queryable } from './queryable';
 
 /** One `telemetry_events` row, as `jsonb_to_recordset` reads it (keys are the column names). */
@@ -21,22 +22,13 @@ export interface EventRow {
   received_at: string;
 }
 
-/** The highest sequence number among the rows of one shard, and its arrival time. */
-export interface ShardCheckpoint {
-  stream_arn: string;
-  shard_id: string;
-  sequence_number: string;
-  arrival_time: string;
-}
-
 export interface WriteResult {
   /** Rows inserted; the rest of the rows were already there (duplicates skipped). */
   written: number;
 }
 
 // Data-modifying CTEs always run to completion, so the checkpoint upsert commits with the rows or
-// not at all. It only moves forward (the WHERE on DO UPDATE): a retried or concurrent older batch
-// (parallelizationFactor > 1) cannot move a shard's checkpoint back.
+// not at all. Fixed text: the fragment is a constant, only the parameters vary.
 export const WRITE_EVENTS_SQL = `
 WITH inserted AS (
   INSERT INTO telemetry_events
@@ -48,12 +40,7 @@ WITH inserted AS (
   ON CONFLICT (event_id) DO NOTHING
   RETURNING 1
 ), checkpointed AS (
-  INSERT INTO shard_checkpoints AS c (stream_arn, shard_id, sequence_number, arrival_time)
-  SELECT stream_arn, shard_id, sequence_number, arrival_time
-  FROM jsonb_to_recordset($2::jsonb) AS p(stream_arn text, shard_id text, sequence_number numeric, arrival_time timestamptz)
-  ON CONFLICT (stream_arn, shard_id) DO UPDATE
-    SET sequence_number = EXCLUDED.sequence_number, arrival_time = EXCLUDED.arrival_time, updated_at = now()
-    WHERE EXCLUDED.sequence_number > c.sequence_number
+  ${upsertCheckpointsSql('$2')}
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted)::int AS written`;
@@ -70,24 +57,4 @@ SELECT (SELECT count(*) FROM inserted)::int AS written`;
 export async function writeEvents(db: Queryable, rows: readonly EventRow[], checkpoints: readonly ShardCheckpoint[]): Promise<WriteResult> {
   const result = await db.query<{ written: number }>(WRITE_EVENTS_SQL, [JSON.stringify(rows), JSON.stringify(checkpoints)], { idempotent: true });
   return { written: result.rows[0]?.written ?? 0 };
-}
-
-export const ADVANCE_CHECKPOINTS_SQL = `
-INSERT INTO shard_checkpoints AS c (stream_arn, shard_id, sequence_number, arrival_time)
-SELECT stream_arn, shard_id, sequence_number, arrival_time
-FROM jsonb_to_recordset($1::jsonb) AS p(stream_arn text, shard_id text, sequence_number numeric, arrival_time timestamptz)
-ON CONFLICT (stream_arn, shard_id) DO UPDATE
-  SET sequence_number = EXCLUDED.sequence_number, arrival_time = EXCLUDED.arrival_time, updated_at = now()
-  WHERE EXCLUDED.sequence_number > c.sequence_number`;
-
-/**
- * Moves checkpoints forward (never back) on their own: after a batch's dead letters are sent, the
- * records past its first poison record are done too.
- *
- * @example
- * await advanceCheckpoints(db, checkpointsFor(handledRecords));
- */
-export async function advanceCheckpoints(db: Queryable, checkpoints: readonly ShardCheckpoint[]): Promise<void> {
-  if (checkpoints.length === 0) return;
-  await db.query(ADVANCE_CHECKPOINTS_SQL, [JSON.stringify(checkpoints)], { idempotent: true });
 }

@@ -4,14 +4,14 @@
  * message has one reason, packed to the queue's size limit and sent 10 at a time.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { KinesisStreamRecord } from 'aws-lambda';
+import type { ShardRecord } from '../kinesis/shardRecord';
 import { packRecordMessages } from './packRecords';
-import { dlqRecordFromKinesis, shardIdOf, type DlqRecord, type PoisonReason, type RecordMessageHeader } from './recordMessage';
+import { dlqRecordFrom, type DlqRecord, type PoisonReason, type RecordMessageHeader } from './recordMessage';
 import { sendToDlq } from './send';
 
 /** A record that can never be processed as it is; it goes to the DLQ with its data. */
 export interface PoisonRecord {
-  record: KinesisStreamRecord;
+  record: ShardRecord;
   reason: PoisonReason;
   error: string;
 }
@@ -35,15 +35,15 @@ export async function deadLetterRecords(poison: readonly PoisonRecord[], target:
   if (poison.length === 0) return 0;
   const groups = new Map<string, { header: RecordMessageHeader; records: DlqRecord[] }>();
   for (const { record, reason, error } of poison) {
-    const shardId = shardIdOf(record);
-    const key = JSON.stringify([reason, record.eventSourceARN, shardId]);
+    const { shardId, streamArn } = record;
+    const key = JSON.stringify([reason, streamArn, shardId]);
     let group = groups.get(key);
     if (!group) {
       // The first record's error stands for the message; each record also carries its own.
-      group = { header: { reason, error, function: target.functionName, streamArn: record.eventSourceARN, shardId }, records: [] };
+      group = { header: { reason, error, function: target.functionName, streamArn, shardId }, records: [] };
       groups.set(key, group);
     }
-    group.records.push(dlqRecordFromKinesis(record, error));
+    group.records.push(dlqRecordFrom(record, error));
   }
   const bodies = [...groups.values()].flatMap((group) => packRecordMessages(group.header, group.records, target.maxMessageBytes));
   await sendToDlq(target.sqs, target.dlqUrl, bodies, { maxBytes: target.maxMessageBytes });

@@ -1,8 +1,9 @@
-/** A dead-letter message is neither of the two kinds the pipeline writes (or is a version we do not know). */
-export class DlqMessageError extends Error {
+import { PipelineError } from '../errors';
+
+/** A dead-letter message is none of the kinds the pipeline writes (or is a version we do not know). */
+export class DlqMessageError extends PipelineError {
   override readonly name = 'DlqMessageError';
-  readonly code = 'DLQ_MESSAGE_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('DLQ_MESSAGE_INVALID', message, options);
   }
 }

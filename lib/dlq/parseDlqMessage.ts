@@ -2,6 +2,7 @@
  * Reads a dead-letter message body into one of the two kinds the DLQ carries, checking every field a
  * replay relies on, so a malformed message is reported with what is wrong instead of failing later.
  */
+import { isPlainObject as isObject } from '../errors';
 import { DlqMessageError } from './errors';
 import type { KinesisBatchInfo, LambdaFailureRecord } from './lambdaFailure';
 import { RECORD_MESSAGE_VERSION, type DlqRecord, type RecordMessage } from './recordMessage';
@@ -14,9 +15,6 @@ type Json = Record<string, unknown>;
 const SEQUENCE_NUMBER = /^(0|[1-9]\d{0,128})$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function text(object: Json, key: string, where: string): string {
   const value = object[key];

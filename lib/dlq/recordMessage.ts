@@ -4,7 +4,7 @@
  * relay, read by the replay through `parseDlqMessage`. Versioned: a reader refuses versions it does
  * not know instead of guessing.
  */
-import type { KinesisStreamRecord } from 'aws-lambda';
+import type { ShardRecord } from '../kinesis/shardRecord';
 
 export const RECORD_MESSAGE_VERSION = 1;
 
@@ -65,25 +65,14 @@ export interface RecordMessage extends RecordMessageHeader {
 
 /**
  * @example
- * const entry = dlqRecordFromKinesis(event.Records[0], 'Unexpected token } in JSON');
+ * const entry = dlqRecordFrom(record, 'Unexpected token } in JSON');
  */
-export function dlqRecordFromKinesis(record: KinesisStreamRecord, error?: string): DlqRecordWithData {
+export function dlqRecordFrom(record: ShardRecord, error?: string): DlqRecordWithData {
   return {
-    sequenceNumber: record.kinesis.sequenceNumber,
-    partitionKey: record.kinesis.partitionKey,
-    approximateArrivalTimestamp: record.kinesis.approximateArrivalTimestamp,
-    data: record.kinesis.data,
+    sequenceNumber: record.sequenceNumber,
+    partitionKey: record.partitionKey,
+    approximateArrivalTimestamp: record.approximateArrivalTimestamp,
+    data: Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength).toString('base64'),
     ...(error === undefined ? {} : { error }),
   };
-}
-
-/**
- * The shard id of a Lambda Kinesis record: its `eventID` is `<shardId>:<sequenceNumber>`.
- *
- * @example
- * shardIdOf(record); // 'shardId-000000000000'
- */
-export function shardIdOf(record: KinesisStreamRecord): string {
-  const colon = record.eventID.lastIndexOf(':');
-  return colon > 0 ? record.eventID.slice(0, colon) : record.eventID;
 }

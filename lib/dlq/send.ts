@@ -7,6 +7,8 @@
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { DeadLetterError, errorMessage } from '../errors';
+import { classifyAwsError, isRetryableCode } from '../retry/awsErrors';
+import { retryDelay, sleep, SQS_RETRY, type RetryPolicy } from '../retry/policy';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './recordMessage';
 
 export const MAX_BATCH_ENTRIES = 10;
@@ -14,18 +16,14 @@ export const MAX_BATCH_ENTRIES = 10;
 export interface SendOptions {
   /** The queue's maximum message size; also the batch's total. Default 256 KiB. */
   maxBytes?: number;
-  /** Tries per entry, the first included. Default 4. */
-  attempts?: number;
-  /** First backoff delay; doubles each attempt, with full jitter. Default 100 ms. */
-  baseDelayMs?: number;
+  /** Backoff between tries of failed entries; `maxAttempts` counts the first. Default `SQS_RETRY` (4 tries). */
+  retry?: Partial<RetryPolicy>;
 }
 
 export interface SendResult {
   messages: number;
   calls: number;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function batches(entries: readonly SendMessageBatchRequestEntry[], maxBytes: number): SendMessageBatchRequestEntry[][] {
   const out: SendMessageBatchRequestEntry[][] = [];
@@ -51,14 +49,14 @@ function batches(entries: readonly SendMessageBatchRequestEntry[], maxBytes: num
  */
 export async function sendToDlq(sqs: SQSClient, queueUrl: string, bodies: readonly string[], options: SendOptions = {}): Promise<SendResult> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const attempts = options.attempts ?? 4;
-  const baseDelayMs = options.baseDelayMs ?? 100;
+  const policy: RetryPolicy = { ...SQS_RETRY, ...options.retry };
   let pending: SendMessageBatchRequestEntry[] = bodies.map((body, index) => ({ Id: `m${index}`, MessageBody: body }));
   let calls = 0;
   let lastError = '';
   let lastCause: unknown;
-  for (let attempt = 0; attempt < attempts && pending.length > 0; attempt += 1) {
-    if (attempt > 0) await sleep(Math.floor(Math.random() * baseDelayMs * 2 ** (attempt - 1)));
+  let attempt = 0;
+  for (; attempt < policy.maxAttempts && pending.length > 0; attempt += 1) {
+    if (attempt > 0) await sleep(retryDelay(policy, attempt));
     const failed: SendMessageBatchRequestEntry[] = [];
     for (const batch of batches(pending, maxBytes)) {
       calls += 1;
@@ -68,20 +66,22 @@ export async function sendToDlq(sqs: SQSClient, queueUrl: string, bodies: readon
         for (const failure of result.Failed ?? []) {
           lastError = `${failure.Code ?? 'unknown'}: ${failure.Message ?? ''}`;
           // A sender fault (e.g. a body over the queue's limit) fails identically every time.
-          if (failure.SenderFault) throw new DeadLetterError(`the dead-letter queue refused a message: ${lastError}`);
+          if (failure.SenderFault && !isRetryableCode(failure.Code ?? '')) throw new DeadLetterError(`the dead-letter queue refused a message: ${lastError}`);
         }
         failed.push(...batch.filter((entry) => failedIds.has(entry.Id)));
       } catch (error) {
         if (error instanceof DeadLetterError) throw error;
         lastError = errorMessage(error);
         lastCause = error;
+        // No queue, no access: every try fails the same way, so say so now.
+        if (!classifyAwsError(error).retryable) throw new DeadLetterError(`the dead-letter queue cannot be written: ${lastError}`, { cause: error });
         failed.push(...batch);
       }
     }
     pending = failed;
   }
   if (pending.length > 0)
-    throw new DeadLetterError(`${pending.length} of ${bodies.length} dead-letter messages could not be sent after ${attempts} attempts: ${lastError}`, {
+    throw new DeadLetterError(`${pending.length} of ${bodies.length} dead-letter messages could not be sent after ${attempt} attempts: ${lastError}`, {
       cause: lastCause,
     });
   return { messages: bodies.length, calls };

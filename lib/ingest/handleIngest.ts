@@ -20,7 +20,7 @@ import type { HttpAnswer } from '../http/answer';
 import { errorAnswer, type HttpFailure } from '../http/errorAnswer';
 import { headerValue } from '../http/headers';
 import { putRecords, type PutRecordsOptions } from '../kinesis/putRecords';
-import type { Observability } from '../observability/powertools';
+import type { Observability } from '../lambda/observability';
 import { acceptedAnswer, noValidEvents, streamUnavailable, type NotAccepted } from './answers';
 import { bodyEncoding } from './bodyEncoding';
 import { bodyFormat } from './bodyFormat';
@@ -34,7 +34,7 @@ export interface IngestDeps extends Observability {
   kinesis: KinesisClient;
   config: IngestConfig;
   /** Backoff settings passed to the write path (tests shorten them). */
-  putOptions?: Pick<PutRecordsOptions, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryRounds'>;
+  putOptions?: Pick<PutRecordsOptions, 'retry'>;
   now?: () => number;
 }
 

@@ -2,6 +2,7 @@
  * Bytes → the items a client sent, each still unchecked. A body that cannot be read at all is one
  * failure for the whole request; an NDJSON line that is not JSON is a failure of that item only.
  */
+import { errorMessage } from '../errors';
 import type { HttpFailure } from '../http/errorAnswer';
 import type { BodyFormat } from './bodyFormat';
 
@@ -22,16 +23,12 @@ function tooMany(count: number | string, maxItems: number): { ok: false; failure
   };
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function parseJson(text: string, maxItems: number): ParseResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return invalidBody(`the body is not valid JSON: ${errorText(error)}`);
+    return invalidBody(`the body is not valid JSON: ${errorMessage(error)}`);
   }
   if (Array.isArray(value)) {
     if (value.length > maxItems) return tooMany(value.length, maxItems);
@@ -62,7 +59,7 @@ function parseNdjson(text: string, maxItems: number): ParseResult {
       try {
         return { ok: true, value: JSON.parse(line) };
       } catch (error) {
-        return { ok: false, code: 'INVALID_JSON', error: `not valid JSON: ${errorText(error)}` };
+        return { ok: false, code: 'INVALID_JSON', error: `not valid JSON: ${errorMessage(error)}` };
       }
     }),
   };

@@ -4,8 +4,8 @@
  * the caller's deadline, per-partition-key order kept, and an exact account of what was not put.
  */
 import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { backoffDelay, sleep } from './backoff';
-import { classifyCallError, isRetryableEntryCode } from './retryable';
+import { classifyAwsError, isRetryableCode } from '../retry/awsErrors';
+import { KINESIS_RETRY, retryDelay, sleep, type RetryPolicy } from '../retry/policy';
 import { MAX_BYTES_PER_PUT, MAX_PARTITION_KEY_LENGTH, MAX_RECORDS_PER_PUT, MAX_RECORD_BYTES } from './limits';
 
 export interface KinesisRecord {
@@ -21,11 +21,11 @@ export interface PutRecordsOptions {
   stream: StreamRef;
   /** Epoch ms after which no further call or retry starts (e.g. a Lambda's remaining time less a margin). */
   deadline: number;
-  /** Backoff between retries of failed entries. Default 50 ms base, 2 s cap. */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  /** Give up after this many rounds of retries even before the deadline. Default: until the deadline. */
-  maxRetryRounds?: number;
+  /**
+   * Backoff between rounds of retries of failed entries (lib/retry/policy.ts); `maxAttempts` counts
+   * the first call. Default `KINESIS_RETRY`: 50 ms doubling to 2 s, until the deadline.
+   */
+  retry?: Partial<RetryPolicy>;
   /** Called before each retry round, for metrics and logs. */
   onRetry?: (retry: RetryInfo) => void;
 }
@@ -61,9 +61,6 @@ export interface PutRecordsResult {
   /** Per input index: where the record landed, when it did. */
   placements: ({ shardId: string; sequenceNumber: string } | undefined)[];
 }
-
-const DEFAULT_BASE_DELAY_MS = 50;
-const DEFAULT_MAX_DELAY_MS = 2_000;
 
 function entrySize(record: KinesisRecord): number {
   return record.data.byteLength + Buffer.byteLength(record.partitionKey, 'utf8');
@@ -141,13 +138,13 @@ async function putChunk(
         placements[index] = { shardId: result.ShardId, sequenceNumber: result.SequenceNumber };
       } else {
         const code = result?.ErrorCode ?? 'MissingResult';
-        failures.set(position, { code, message: result?.ErrorMessage ?? 'no result for this entry', retryable: isRetryableEntryCode(code) });
+        failures.set(position, { code, message: result?.ErrorMessage ?? 'no result for this entry', retryable: isRetryableCode(code) });
       }
     });
     return { failures, fatal: false };
   } catch (error) {
-    const failure = classifyCallError(error);
-    chunk.forEach((_index, position) => failures.set(position, failure));
+    const failure = classifyAwsError(error);
+    for (let position = 0; position < chunk.length; position += 1) failures.set(position, failure);
     return { failures, fatal: !failure.retryable };
   }
 }
@@ -162,6 +159,13 @@ async function putChunk(
  * while an earlier record of it is waiting for a retry: every retry round resends from the oldest
  * unput record forward.
  *
+ * @param records in the order their partition keys must keep; each at most 1 MiB with its key.
+ * @param options.deadline no call or retry starts after it, and a call still running then is
+ *   abandoned: its records count as failed though they may have landed (a duplicate the consumer
+ *   drops, never a silent loss).
+ * @returns `failed` names every record not certainly on the stream, by input index, with the last
+ *   error seen for it and whether retrying could help; `put + failed.length === records.length`.
+ * @throws never for a Kinesis failure: every one is reported in `failed`.
  * @example
  * const result = await putRecords(kinesis, records, { stream: { streamName: 'telemetry' }, deadline: Date.now() + 5_000 });
  * if (result.failed.length) answer503(result.failed);
@@ -180,6 +184,7 @@ export async function putRecords(
     else pending.push(index);
   });
 
+  const policy: RetryPolicy = { ...KINESIS_RETRY, ...options.retry };
   let calls = 0;
   let retriedEntries = 0;
   let round = 0;
@@ -238,14 +243,11 @@ export async function putRecords(
     if (again.length === 0) continue;
 
     round += 1;
-    if (options.maxRetryRounds !== undefined && round > options.maxRetryRounds) {
+    if (round >= policy.maxAttempts) {
       giveUp('RETRIES_EXHAUSTED', 'retries exhausted');
       break;
     }
-    const delayMs = backoffDelay(round - 1, {
-      baseDelayMs: options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS,
-      maxDelayMs: options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
-    });
+    const delayMs = retryDelay(policy, round);
     if (Date.now() + delayMs >= options.deadline) {
       giveUp('DEADLINE_EXCEEDED', 'not put before the deadline');
       break;

@@ -2,6 +2,7 @@
  * Naming a stream: by name within this account and region, by ARN anywhere else (a relay target
  * may be in another region or account).
  */
+import type { AwsConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { StreamRef } from './putRecords';
 
@@ -27,11 +28,25 @@ export function parseStream(value: string): ParsedStream {
   throw new ConfigError(`${JSON.stringify(value)} is neither a Kinesis stream name nor a stream ARN`);
 }
 
+/** A stream as the calls address it, and the region whose client must make them. */
+export interface ResolvedStream extends ParsedStream {
+  ref: StreamRef;
+  /** The stream's region, or the caller's when only a name was given. */
+  clientRegion: string;
+}
+
+/** Turns a stream name or ARN into what a Kinesis call needs; built once from the config. */
+export type StreamResolver = (value: string) => ResolvedStream;
+
 /**
- * How to address the stream in a PutRecords/GetRecords call. The ARN form is what cross-account
- * access needs; kinesalite does not know the StreamARN parameter, so against a local endpoint the
- * name is used.
+ * @example
+ * const resolve = streamResolver(readAwsConfig(process.env));
+ * resolve('arn:aws:kinesis:eu-west-1:123456789012:stream/central').ref; // { streamArn: '...' }
  */
-export function streamRef(stream: ParsedStream, localEndpoint: boolean): StreamRef {
-  return stream.arn && !localEndpoint ? { streamArn: stream.arn } : { streamName: stream.name };
+export function streamResolver(aws: Pick<AwsConfig, 'region' | 'streamAddressing'>): StreamResolver {
+  return (value) => {
+    const stream = parseStream(value);
+    const ref: StreamRef = stream.arn && aws.streamAddressing === 'arn' ? { streamArn: stream.arn } : { streamName: stream.name };
+    return { ...stream, ref, clientRegion: stream.region ?? aws.region };
+  };
 }

@@ -2,12 +2,12 @@
 import { integer, list, optionalString, readAwsConfig, requiredString, type AwsConfig, type Env } from '../config';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../dlq/recordMessage';
 import { ConfigError } from '../errors';
-import { parseStream, type ParsedStream } from '../kinesis/streamRef';
+import { streamResolver, type ResolvedStream } from '../kinesis/streamRef';
 
 export interface RelayConfig {
   aws: AwsConfig;
   /** Where every record goes: names (this region) or ARNs (any region or account). */
-  targets: ParsedStream[];
+  targets: ResolvedStream[];
   dlqUrl: string;
   dlqMaxMessageBytes: number;
   functionName: string;
@@ -20,10 +20,11 @@ export interface RelayConfig {
  * const config = readRelayConfig(process.env);
  */
 export function readRelayConfig(env: Env): RelayConfig {
-  const targets = list(env, 'RELAY_TARGETS').map(parseStream);
+  const aws = readAwsConfig(env);
+  const targets = list(env, 'RELAY_TARGETS').map(streamResolver(aws));
   if (targets.length === 0) throw new ConfigError('RELAY_TARGETS must name at least one stream (name or ARN)');
   return {
-    aws: readAwsConfig(env),
+    aws,
     targets,
     dlqUrl: requiredString(env, 'DLQ_URL'),
     dlqMaxMessageBytes: integer(env, 'DLQ_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1_024, 1_048_576),

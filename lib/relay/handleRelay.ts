@@ -3,9 +3,10 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import { deadLetterRecords } from '../dlq/deadLetterRecords';
-import type { Observability } from '../observability/powertools';
+import type { ShardRecord } from '../kinesis/shardRecord';
+import type { Observability } from '../lambda/observability';
 import { relayBatch, type RelayTarget } from './relayBatch';
 
 export interface RelayDeps {
@@ -22,7 +23,7 @@ export interface RelayDeps {
  * @example
  * return handleRelay(event.Records, { targets, sqs, dlqUrl, maxMessageBytes, functionName, deadline }, observability);
  */
-export async function handleRelay(records: readonly KinesisStreamRecord[], deps: RelayDeps, { logger, metrics }: Observability): Promise<KinesisStreamBatchResponse> {
+export async function handleRelay(records: readonly ShardRecord[], deps: RelayDeps, { logger, metrics }: Observability): Promise<KinesisStreamBatchResponse> {
   const started = Date.now();
   const result = await relayBatch(records, {
     targets: deps.targets,
@@ -40,7 +41,6 @@ export async function handleRelay(records: readonly KinesisStreamRecord[], deps:
   metrics.addMetric('RecordsRetried', MetricUnit.Count, result.response.batchItemFailures.length);
   metrics.addMetric('RecordsRejected', MetricUnit.Count, Math.max(0, ...result.targets.map((t) => t.rejected)));
   metrics.addMetric('RelayTime', MetricUnit.Milliseconds, Date.now() - started);
-  metrics.publishStoredMetrics();
   logger.info('relayed', { records: records.length, targets: result.targets, batchItemFailures: result.response.batchItemFailures.length });
   return result.response;
 }

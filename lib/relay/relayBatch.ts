@@ -13,8 +13,9 @@
  *   record is reported as failed too: it is retried, never dropped.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import { putRecords, type KinesisRecord, type PutFailure, type StreamRef } from '../kinesis/putRecords';
+import type { ShardRecord } from '../kinesis/shardRecord';
 
 export interface RelayTarget {
   /** For logs and metrics, e.g. the stream ARN. */
@@ -25,7 +26,7 @@ export interface RelayTarget {
 
 /** A record that will never go onto a target, with why. */
 export interface RejectedRecord {
-  record: KinesisStreamRecord;
+  record: ShardRecord;
   target: string;
   error: string;
 }
@@ -57,8 +58,8 @@ export interface RelayResult {
 /** Failure codes that mean the record itself can never be put (as opposed to the target or the moment). */
 const RECORD_LEVEL_CODES = new Set(['RECORD_TOO_LARGE', 'INVALID_PARTITION_KEY']);
 
-export function toKinesisRecord(record: KinesisStreamRecord): KinesisRecord {
-  return { data: Buffer.from(record.kinesis.data, 'base64'), partitionKey: record.kinesis.partitionKey };
+function toKinesisRecord(record: ShardRecord): KinesisRecord {
+  return { data: record.data, partitionKey: record.partitionKey };
 }
 
 function isRecordLevel(failure: PutFailure): boolean {
@@ -70,7 +71,7 @@ function isRecordLevel(failure: PutFailure): boolean {
  * const { response } = await relayBatch(event.Records, { targets, deadline: Date.now() + 25_000, deadLetter });
  * return response;
  */
-export async function relayBatch(records: readonly KinesisStreamRecord[], options: RelayOptions): Promise<RelayResult> {
+export async function relayBatch(records: readonly ShardRecord[], options: RelayOptions): Promise<RelayResult> {
   const input = records.map(toKinesisRecord);
   const outcomes = await Promise.all(
     options.targets.map(async (target) => ({
@@ -95,7 +96,7 @@ export async function relayBatch(records: readonly KinesisStreamRecord[], option
     }
   }
   const rejected: RejectedRecord[] = [...refusals].map(([index, refusal]) => ({
-    record: records[index] as KinesisStreamRecord,
+    record: records[index] as ShardRecord,
     target: refusal.targets.join(','),
     error: refusal.errors.join('; '),
   }));
@@ -113,7 +114,7 @@ export async function relayBatch(records: readonly KinesisStreamRecord[], option
 
   const batchItemFailures = [...retry]
     .sort((a, b) => a - b)
-    .map((index) => ({ itemIdentifier: (records[index] as KinesisStreamRecord).kinesis.sequenceNumber }));
+    .map((index) => ({ itemIdentifier: (records[index] as ShardRecord).sequenceNumber }));
   return {
     response: { batchItemFailures },
     deadLetterError,

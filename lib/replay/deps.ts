@@ -3,28 +3,29 @@
  * dead letter names (a relay target may live in another region).
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { ClientOverrides } from '../aws/clients';
 import { createKinesisClient } from '../aws/kinesisClient';
 import { createSqsClient } from '../aws/sqsClient';
 import type { AwsConfig } from '../config';
+import { streamResolver } from '../kinesis/streamRef';
 import type { ReplayDeps } from './replayQueue';
 
 /**
  * @example
  * const deps = replayDeps(readAwsConfig(process.env));
  */
-export function replayDeps(aws: AwsConfig): ReplayDeps {
+export function replayDeps(aws: AwsConfig, clients: ClientOverrides = {}): ReplayDeps {
   const byRegion = new Map<string, KinesisClient>();
   return {
-    sqs: createSqsClient(aws),
+    sqs: createSqsClient(aws, clients),
     kinesisFor: (region) => {
-      const key = region ?? aws.region;
-      let client = byRegion.get(key);
+      let client = byRegion.get(region);
       if (!client) {
-        client = createKinesisClient(aws, key);
-        byRegion.set(key, client);
+        client = createKinesisClient(aws, region, clients);
+        byRegion.set(region, client);
       }
       return client;
     },
-    localEndpoint: aws.kinesisEndpoint !== undefined,
+    resolveStream: streamResolver(aws),
   };
 }

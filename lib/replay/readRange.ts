@@ -2,19 +2,9 @@
  * Re-reads one shard's records from `start` to `end` inclusive, as named in Lambda's on-failure
  * record, before the stream's retention drops them, and says when it already has.
  */
-import {
-  ExpiredIteratorException,
-  ProvisionedThroughputExceededException,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  type _Record,
-} from '@aws-sdk/client-kinesis';
-import { backoffDelay, sleep } from '../kinesis/backoff';
+import type { _Record, KinesisClient } from '@aws-sdk/client-kinesis';
 import type { StreamRef } from '../kinesis/putRecords';
-
-/** Kinesis allows 5 GetRecords calls per second per shard, shared by every reader (the live consumers too). */
-export const MIN_GET_RECORDS_INTERVAL_MS = 200;
+import { MAX_GET_RECORDS_LIMIT, ShardReader, type ShardPage, type ShardStart } from '../kinesis/shardReader';
 
 export interface RangeRequest {
   stream: StreamRef;
@@ -43,15 +33,6 @@ export interface RangeResult {
   getRecordsCalls: number;
 }
 
-function iteratorFor(request: RangeRequest, type: 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER', sequenceNumber: string): GetShardIteratorCommand {
-  return new GetShardIteratorCommand({
-    ...('streamName' in request.stream ? { StreamName: request.stream.streamName } : { StreamARN: request.stream.streamArn }),
-    ShardId: request.shardId,
-    ShardIteratorType: type,
-    StartingSequenceNumber: sequenceNumber,
-  });
-}
-
 function isTrimmedError(error: unknown): boolean {
   // AWS answers AT_SEQUENCE_NUMBER for a record past retention with InvalidArgumentException.
   const name = (error as { name?: string }).name;
@@ -59,6 +40,11 @@ function isTrimmedError(error: unknown): boolean {
 }
 
 /**
+ * @param request the range, both ends inclusive, compared as BigInt.
+ * @returns the records of the range still on the shard, in order; `trimmed` when its head is gone
+ *   (the rest is still returned), `incomplete` when the deadline cut the read short.
+ * @throws what the reader cannot retry (no such stream, access denied); throttling and expired
+ *   iterators are waited out within the deadline.
  * @example
  * const { records, trimmed } = await readRange(kinesis, { stream: { streamName }, shardId, startSequenceNumber, endSequenceNumber, deadline });
  */
@@ -66,71 +52,44 @@ export async function readRange(kinesis: KinesisClient, request: RangeRequest): 
   const start = BigInt(request.startSequenceNumber);
   const end = BigInt(request.endSequenceNumber);
   const records: _Record[] = [];
-  let calls = 0;
-  let iterator: string | undefined;
+  const reader = (from: ShardStart): ShardReader =>
+    new ShardReader(kinesis, { stream: request.stream, shardId: request.shardId, start: from, deadline: request.deadline });
+
+  // The first page asks for what the range should hold (+1 to see past its end); later pages, if the
+  // range holds more (other lanes' records with parallelizationFactor > 1), the maximum.
+  const firstLimit = request.expectedRecords ? Math.min(MAX_GET_RECORDS_LIMIT, Math.max(1, request.expectedRecords) + 1) : MAX_GET_RECORDS_LIMIT;
+  let shard = reader({ type: 'AT_SEQUENCE_NUMBER', sequenceNumber: request.startSequenceNumber });
+  let page: ShardPage | undefined;
   try {
-    ({ ShardIterator: iterator } = await kinesis.send(iteratorFor(request, 'AT_SEQUENCE_NUMBER', request.startSequenceNumber)));
+    page = await shard.next(firstLimit);
   } catch (error) {
     if (!isTrimmedError(error)) throw error;
     // The start is gone: read what is left of the range from the oldest record the shard keeps.
+    shard = reader({ type: 'TRIM_HORIZON' });
     try {
-      ({ ShardIterator: iterator } = await kinesis.send(
-        new GetShardIteratorCommand({
-          ...('streamName' in request.stream ? { StreamName: request.stream.streamName } : { StreamARN: request.stream.streamArn }),
-          ShardId: request.shardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      ));
+      page = await shard.next(firstLimit);
     } catch (again) {
-      if (isTrimmedError(again)) return { records, trimmed: true, incomplete: false, getRecordsCalls: 0 };
+      if (isTrimmedError(again)) return { records, trimmed: true, incomplete: false, getRecordsCalls: shard.calls };
       throw again;
     }
   }
-
-  let lastCall = 0;
-  let done = false;
-  let throttled = 0;
-  // The first page asks for what the range should hold (+1 to see past its end); later pages, if the
-  // range holds more (other lanes' records with parallelizationFactor > 1), the maximum.
-  let limit = request.expectedRecords ? Math.min(10_000, Math.max(1, request.expectedRecords) + 1) : 10_000;
-  // Bounded: each pass reads at least one record or ends (empty page at the tip, or the shard closed).
-  for (let passes = 0; iterator && !done && passes < 100_000; passes += 1) {
-    if (Date.now() >= request.deadline) return { records, trimmed: false, incomplete: true, getRecordsCalls: calls };
-    const wait = lastCall + MIN_GET_RECORDS_INTERVAL_MS - Date.now();
-    if (wait > 0) await sleep(wait);
-    lastCall = Date.now();
-    calls += 1;
-    try {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
-      limit = 10_000;
-      const pageRecords = page.Records ?? [];
-      for (const record of pageRecords) {
-        const sequence = BigInt(record.SequenceNumber ?? '0');
-        if (sequence > end) {
-          done = true;
-          break;
-        }
-        if (sequence >= start) records.push(record);
+  // Bounded: each page reads on towards the range's end, or the shard's tip, or the deadline.
+  for (let pages = 0; page && pages < 100_000; pages += 1) {
+    let pastEnd = false;
+    for (const record of page.records) {
+      const sequence = BigInt(record.SequenceNumber ?? '0');
+      if (sequence > end) {
+        pastEnd = true;
+        break;
       }
-      // An empty page with MillisBehindLatest 0 is the tip of the shard: the range ends before it.
-      if (pageRecords.length === 0 && (page.MillisBehindLatest ?? 0) === 0) done = true;
-      iterator = page.NextShardIterator;
-    } catch (error) {
-      if (error instanceof ProvisionedThroughputExceededException) {
-        // The shard's 5 reads/s are shared with the live mappings: wait and read again, within the deadline.
-        throttled += 1;
-        await sleep(Math.min(backoffDelay(throttled, { baseDelayMs: 200, maxDelayMs: 5_000 }) + MIN_GET_RECORDS_INTERVAL_MS, Math.max(0, request.deadline - Date.now())));
-        continue;
-      }
-      if (!(error instanceof ExpiredIteratorException)) throw error;
-      // Iterators live 5 minutes; a slow, rate-limited read can outlive one. Resume after the last record read.
-      const last = records.at(-1)?.SequenceNumber;
-      ({ ShardIterator: iterator } = await kinesis.send(
-        last ? iteratorFor(request, 'AFTER_SEQUENCE_NUMBER', last) : iteratorFor(request, 'AT_SEQUENCE_NUMBER', request.startSequenceNumber),
-      ));
+      if (sequence >= start) records.push(record);
     }
+    // An empty page at the tip of the shard: the range ends before it.
+    if (pastEnd || page.atTip) break;
+    page = await shard.next();
   }
+  if (shard.stoppedByDeadline) return { records, trimmed: false, incomplete: true, getRecordsCalls: shard.calls };
   const first = records[0]?.SequenceNumber;
   const trimmed = first === undefined || BigInt(first) > start;
-  return { records, trimmed, incomplete: false, getRecordsCalls: calls };
+  return { records, trimmed, incomplete: false, getRecordsCalls: shard.calls };
 }

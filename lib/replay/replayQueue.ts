@@ -13,42 +13,27 @@ import {
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { parseDlqMessage } from '../dlq/parseDlqMessage';
 import { errorMessage } from '../errors';
-import { sleep } from '../kinesis/backoff';
-import { putRecords, type KinesisRecord, type StreamRef } from '../kinesis/putRecords';
-import { parseStream, streamRef } from '../kinesis/streamRef';
+import { putRecords, type KinesisRecord } from '../kinesis/putRecords';
+import type { StreamResolver } from '../kinesis/streamRef';
+import { isRetryableAwsError } from '../retry/awsErrors';
+import { SQS_RETRY, withRetry } from '../retry/policy';
+import { Pacer } from './pacer';
+import type { DrainRequest, ReplayFilter } from './request';
 import { resolveMessage, type ResolvedMessage } from './resolveMessage';
 
-export interface ReplayFilter {
-  /** Only messages with one of these reasons (ours) or conditions (Lambda's). */
-  reasons?: string[];
-  shardIds?: string[];
-  /** Only messages whose oldest record arrived in [since, until] (epoch ms). */
-  since?: number;
-  until?: number;
-}
-
-export interface ReplayOptions {
+/** A drain as the replay runs it: the request's fields (all optional here), where, and until when. */
+export type ReplayOptions = Partial<Omit<DrainRequest, 'operation'>> & {
   queueUrl: string;
-  /** Resolve and count; put nothing, delete nothing. */
-  dryRun?: boolean;
-  maxMessages?: number;
-  maxRecords?: number;
-  /** Records per second put back, so a replay does not take the shard capacity live traffic needs. */
-  recordsPerSecond?: number;
-  filter?: ReplayFilter;
-  /** Put into this stream (name or ARN) instead of the one each message came from. */
-  targetStream?: string;
-  /** Delete messages whose records are partly gone, after putting back what is left. */
-  dropExpired?: boolean;
   /** Epoch ms: stop starting new work after this (a Lambda's remaining time less a margin). */
   deadline: number;
   onProgress?: (report: ReplayReport) => void;
-}
+};
 
 export interface ReplayDeps {
   sqs: SQSClient;
-  kinesisFor: (region: string | undefined) => KinesisClient;
-  localEndpoint: boolean;
+  /** The Kinesis client for a region (a dead letter may name a stream in another region). */
+  kinesisFor: (region: string) => KinesisClient;
+  resolveStream: StreamResolver;
 }
 
 export type StopReason = 'drained' | 'deadline' | 'max-messages' | 'max-records';
@@ -89,32 +74,17 @@ function matches(resolved: ResolvedMessage, filter: ReplayFilter | undefined): b
   return true;
 }
 
-/** Spaces puts so that `recordsPerSecond` holds over the whole run. */
-class Pacer {
-  private readonly started = Date.now();
-  private sent = 0;
-  constructor(private readonly perSecond: number | undefined) {}
-
-  /** Largest slice to put before the next wait. */
-  slice(): number {
-    return this.perSecond ? Math.max(1, Math.min(500, Math.floor(this.perSecond))) : Number.MAX_SAFE_INTEGER;
-  }
-
-  async wait(deadline: number): Promise<void> {
-    if (!this.perSecond) return;
-    const due = this.started + (this.sent / this.perSecond) * 1000;
-    const wait = Math.min(due - Date.now(), deadline - Date.now());
-    if (wait > 0) await sleep(wait);
-  }
-
-  count(records: number): void {
-    this.sent += records;
-  }
-}
-
 /**
+ * Drains the queue once: each message seen at most once per run, messages sent after the run began
+ * left for the next one, and a message deleted only after every one of its records is back.
+ *
+ * @returns counts per outcome and one line per message that did not replay; a message that is not
+ *   deleted is made visible again at the end of the run.
+ * @throws only when the queue itself cannot be read (after retries); records already put back stay
+ *   put, and their messages stay in the queue, so the next run puts them again (harmless: every
+ *   write downstream is idempotent).
  * @example
- * const report = await replayQueue({ sqs, kinesisFor, localEndpoint: false }, { queueUrl, deadline: Date.now() + 60_000 });
+ * const report = await replayQueue(replayDeps(readAwsConfig(process.env)), { queueUrl, deadline: Date.now() + 60_000 });
  */
 export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Promise<ReplayReport> {
   const started = Date.now();
@@ -135,20 +105,22 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
   const seen = new Set<string>();
   const release: Message[] = [];
   const pacer = new Pacer(options.recordsPerSecond);
+  // Queue calls get the shared retry policy; only a queue that stays unreachable ends the run.
+  const queueCall = <T>(call: () => Promise<T>): Promise<T> =>
+    withRetry(call, { policy: SQS_RETRY, deadline: options.deadline + 30_000, isRetryable: isRetryableAwsError });
 
   /**
    * Puts records back on one stream in calls of up to 500 (paced), and returns the indexes that did
    * not go in. The records of several messages go together: fewer, fuller PutRecords calls.
    */
   const putBack = async (streamName: string, records: readonly KinesisRecord[]): Promise<Set<number>> => {
-    const stream = parseStream(streamName);
-    const ref: StreamRef = streamRef(stream, deps.localEndpoint);
-    const kinesis = deps.kinesisFor(stream.region);
+    const stream = deps.resolveStream(streamName);
+    const kinesis = deps.kinesisFor(stream.clientRegion);
     const failed = new Set<number>();
     for (let offset = 0; offset < records.length; offset += pacer.slice()) {
       const slice = records.slice(offset, offset + pacer.slice());
       await pacer.wait(options.deadline);
-      const result = await putRecords(kinesis, slice, { stream: ref, deadline: options.deadline });
+      const result = await putRecords(kinesis, slice, { stream: stream.ref, deadline: options.deadline });
       pacer.count(slice.length);
       for (const failure of result.failed) failed.add(offset + failure.index);
       const first = result.failed[0];
@@ -233,9 +205,8 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       }
     }
     if (done.length > 0) {
-      const { Failed = [] } = await deps.sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: done.map((item, n) => ({ Id: String(n), ReceiptHandle: item.message.ReceiptHandle })) }),
-      );
+      const entries = done.map((item, n) => ({ Id: String(n), ReceiptHandle: item.message.ReceiptHandle }));
+      const { Failed = [] } = await queueCall(() => deps.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries })));
       // A delete that failed leaves a message whose records are back: the next run puts them again,
       // which the idempotent write absorbs.
       for (const failure of Failed) report.problems.push(`could not delete a replayed message (${failure.Code}): it will be replayed again`);
@@ -260,14 +231,14 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
         break;
       }
       const wanted = Math.min(RECEIVE_BATCH, (options.maxMessages ?? Infinity) - report.messagesSeen);
-      const { Messages = [] } = await deps.sqs.send(
-        new ReceiveMessageCommand({
+      const { Messages = [] } = await queueCall(() =>
+        deps.sqs.send(new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: wanted,
           VisibilityTimeout: VISIBILITY_SECONDS,
           WaitTimeSeconds: 1,
           MessageSystemAttributeNames: ['SentTimestamp'],
-        }),
+        })),
       );
       // Messages seen before in this run came back (their visibility ran out), and messages sent since
       // the run began (records it put back that failed again, new failures) are the next run's: without

@@ -5,7 +5,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DlqMessage } from '../dlq/parseDlqMessage';
 import type { KinesisRecord } from '../kinesis/putRecords';
-import { parseStream, streamRef } from '../kinesis/streamRef';
+import type { StreamResolver } from '../kinesis/streamRef';
 import { readRange } from './readRange';
 
 export interface ResolvedMessage {
@@ -27,22 +27,21 @@ export interface ResolvedMessage {
 
 export interface ResolveDeps {
   /** The Kinesis client for a stream's region. */
-  kinesisFor: (region: string | undefined) => KinesisClient;
-  /** Against a local emulator streams are addressed by name (kinesalite has no StreamARN parameter). */
-  localEndpoint: boolean;
+  kinesisFor: (region: string) => KinesisClient;
+  resolveStream: StreamResolver;
   deadline: number;
 }
 
 /**
  * @example
- * const resolved = await resolveMessage(parseDlqMessage(body), { kinesisFor, localEndpoint: false, deadline });
+ * const resolved = await resolveMessage(parseDlqMessage(body), { kinesisFor, resolveStream, deadline });
  */
 export async function resolveMessage(parsed: DlqMessage, deps: ResolveDeps): Promise<ResolvedMessage> {
   if (parsed.kind === 'lambda-failure') {
     const info = parsed.message.KinesisBatchInfo;
-    const stream = parseStream(info.streamArn);
-    const range = await readRange(deps.kinesisFor(stream.region), {
-      stream: streamRef(stream, deps.localEndpoint),
+    const stream = deps.resolveStream(info.streamArn);
+    const range = await readRange(deps.kinesisFor(stream.clientRegion), {
+      stream: stream.ref,
       shardId: info.shardId,
       startSequenceNumber: info.startSequenceNumber,
       endSequenceNumber: info.endSequenceNumber,
@@ -66,7 +65,7 @@ export async function resolveMessage(parsed: DlqMessage, deps: ResolveDeps): Pro
   }
 
   const message = parsed.message;
-  const stream = parseStream(message.streamArn);
+  const stream = deps.resolveStream(message.streamArn);
   const records: KinesisRecord[] = [];
   let lost = 0;
   let incomplete = false;
@@ -76,8 +75,8 @@ export async function resolveMessage(parsed: DlqMessage, deps: ResolveDeps): Pro
       continue;
     }
     // Too large to have fitted in a message: the producer named it for a re-read instead.
-    const range = await readRange(deps.kinesisFor(stream.region), {
-      stream: streamRef(stream, deps.localEndpoint),
+    const range = await readRange(deps.kinesisFor(stream.clientRegion), {
+      stream: stream.ref,
       shardId: message.shardId,
       startSequenceNumber: record.sequenceNumber,
       endSequenceNumber: record.sequenceNumber,

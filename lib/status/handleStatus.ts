@@ -10,7 +10,7 @@ import { errorMessage } from '../errors';
 import { jsonAnswer, type HttpAnswer } from '../http/answer';
 import { errorAnswer } from '../http/errorAnswer';
 import { headerValue } from '../http/headers';
-import type { Observability } from '../observability/powertools';
+import type { Observability } from '../lambda/observability';
 import { UUID_PATTERN } from '../telemetry/event';
 import type { Queryable } from '../db/queryable';
 import { findStoredEvent } from './storedEvent';

@@ -4,6 +4,8 @@
  * partition key = `source`, so one source's events keep their order on one shard.
  */
 
+import { errorMessage, isPlainObject } from '../errors';
+
 /** Current version of the on-stream shape; a consumer refuses (dead-letters) versions it does not know. */
 export const EVENT_VERSION = 1;
 
@@ -36,13 +38,23 @@ export function encodeEvent(event: TelemetryEvent): Buffer {
 
 export type DecodeResult = { ok: true; event: TelemetryEvent } | { ok: false; reason: 'invalid-json' | 'invalid-event'; error: string };
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isIsoTimestamp(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 40 && !Number.isNaN(Date.parse(value));
 }
+
+/**
+ * The rules for the named fields, shared by ingest (which takes them loosely: optional, null) and
+ * the consumer (which takes only what ingest writes). Each returns the problem, or undefined.
+ */
+export const FIELD_RULES = {
+  eventId: (value: unknown): string | undefined => (typeof value === 'string' && UUID_PATTERN.test(value) ? undefined : 'eventId must be a UUID'),
+  source: (value: unknown): string | undefined =>
+    typeof value === 'string' && value.length > 0 && value.length <= MAX_SOURCE_LENGTH ? undefined : `source must be a string of 1-${MAX_SOURCE_LENGTH} characters`,
+  type: (value: unknown): string | undefined =>
+    typeof value === 'string' && value.length > 0 && value.length <= MAX_TYPE_LENGTH ? undefined : `type must be a string of 1-${MAX_TYPE_LENGTH} characters`,
+  durationMs: (value: unknown): string | undefined =>
+    typeof value === 'number' && Number.isFinite(value) && value >= 0 ? undefined : 'durationMs must be a number >= 0',
+} as const;
 
 /**
  * Validates a decoded stream record against the event shape. Returns the first problem found.
@@ -53,14 +65,10 @@ function isIsoTimestamp(value: unknown): value is string {
 export function eventProblem(value: unknown): string | undefined {
   if (!isPlainObject(value)) return 'event is not a JSON object';
   if (value.v !== EVENT_VERSION) return `unknown event version ${JSON.stringify(value.v)}`;
-  if (typeof value.eventId !== 'string' || !UUID_PATTERN.test(value.eventId)) return 'eventId must be a UUID';
-  if (typeof value.source !== 'string' || value.source.length === 0 || value.source.length > MAX_SOURCE_LENGTH)
-    return `source must be a string of 1-${MAX_SOURCE_LENGTH} characters`;
-  if (typeof value.type !== 'string' || value.type.length === 0 || value.type.length > MAX_TYPE_LENGTH)
-    return `type must be a string of 1-${MAX_TYPE_LENGTH} characters`;
+  const named = FIELD_RULES.eventId(value.eventId) ?? FIELD_RULES.source(value.source) ?? FIELD_RULES.type(value.type);
+  if (named) return named;
   if (!isIsoTimestamp(value.timestamp)) return 'timestamp must be an ISO 8601 string';
-  if (value.durationMs !== null && (typeof value.durationMs !== 'number' || !Number.isFinite(value.durationMs) || value.durationMs < 0))
-    return 'durationMs must be a number >= 0 or null';
+  if (value.durationMs !== null && FIELD_RULES.durationMs(value.durationMs)) return 'durationMs must be a number >= 0 or null';
   if (!isPlainObject(value.payload)) return 'payload must be a JSON object';
   if (!isIsoTimestamp(value.receivedAt)) return 'receivedAt must be an ISO 8601 string';
   return undefined;
@@ -78,7 +86,7 @@ export function decodeEvent(data: Buffer | Uint8Array): DecodeResult {
   try {
     value = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
   } catch (error) {
-    return { ok: false, reason: 'invalid-json', error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, reason: 'invalid-json', error: errorMessage(error) };
   }
   const problem = eventProblem(value);
   return problem ? { ok: false, reason: 'invalid-event', error: problem } : { ok: true, event: value as TelemetryEvent };

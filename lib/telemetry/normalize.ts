@@ -5,7 +5,8 @@
  * (U+0000, lone surrogates) is refused here, to the client, while it can still fix it.
  */
 import { derivedEventId, newEventId } from './ids';
-import { EVENT_VERSION, MAX_SOURCE_LENGTH, MAX_TYPE_LENGTH, UUID_PATTERN, type TelemetryEvent } from './event';
+import { isPlainObject } from '../errors';
+import { EVENT_VERSION, FIELD_RULES, type TelemetryEvent } from './event';
 
 export const DEFAULT_EVENT_TYPE = 'invocation';
 /** Deeper than any telemetry needs, and well inside what JSON.stringify's recursion and Postgres's jsonb take. */
@@ -31,10 +32,6 @@ export interface NormalizeContext {
 }
 
 export type NormalizeResult = { ok: true; event: TelemetryEvent } | { ok: false; error: string };
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** ISO 8601 UTC for an ISO 8601 date-time (with zone) or epoch milliseconds; undefined when neither. */
 function normalizeTimestamp(value: unknown): string | undefined {
@@ -89,16 +86,10 @@ function storageProblem(root: Record<string, unknown>): string | undefined {
 }
 
 function fieldProblem(item: Record<string, unknown>): string | undefined {
-  const { source, eventId, type, durationMs } = item;
-  if (typeof source !== 'string' || source.length === 0 || source.length > MAX_SOURCE_LENGTH)
-    return `source must be a string of 1-${MAX_SOURCE_LENGTH} characters`;
-  if (eventId !== undefined && eventId !== null && (typeof eventId !== 'string' || !UUID_PATTERN.test(eventId)))
-    return 'eventId must be a UUID';
-  if (type !== undefined && type !== null && (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH))
-    return `type must be a string of 1-${MAX_TYPE_LENGTH} characters`;
-  if (durationMs !== undefined && durationMs !== null && (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0))
-    return 'durationMs must be a number >= 0';
-  return undefined;
+  // source is required; the others may be absent or null.
+  const optional = (name: 'eventId' | 'type' | 'durationMs'): string | undefined =>
+    item[name] === undefined || item[name] === null ? undefined : FIELD_RULES[name](item[name]);
+  return FIELD_RULES.source(item.source) ?? optional('eventId') ?? optional('type') ?? optional('durationMs');
 }
 
 /**

@@ -1,0 +1,53 @@
+/**
+ * The replay function (manual invoke) in the one handler shape (lib/lambda/lambdaHandler.ts):
+ * `serverless invoke -f replay --stage prod --data '{"dryRun":true}'` drains the DLQ. The other
+ * operation, the fill from checkpoints, is the `fill` function (lib/replay/fillFunction.ts): it needs
+ * the database, which a drain never touches (lib/replay/request.ts).
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { readAwsConfig, requiredString } from '../config';
+import type { FunctionDefinition } from '../lambda/lambdaHandler';
+import type { Observability } from '../lambda/observability';
+import { replayDeps } from './deps';
+import { replayQueue, type ReplayDeps, type ReplayReport } from './replayQueue';
+import { parseReplayRequest, ReplayRequestError } from './request';
+
+/** Stop starting new work this long before Lambda's timeout, so the report always gets out. */
+export const SAFETY_MARGIN_MS = 10_000;
+
+interface ReplayFunctionDeps {
+  queueUrl: string;
+  drain: ReplayDeps;
+}
+
+function recordDrain({ metrics, logger }: Observability, report: ReplayReport): void {
+  metrics.addMetric('ReplayMessages', MetricUnit.Count, report.messagesSeen);
+  metrics.addMetric('ReplayMessagesReplayed', MetricUnit.Count, report.replayed);
+  metrics.addMetric('ReplayRecordsReplayed', MetricUnit.Count, report.recordsReplayed);
+  metrics.addMetric('ReplayMessagesExpired', MetricUnit.Count, report.expired);
+  metrics.addMetric('ReplayRecordsLostToRetention', MetricUnit.Count, report.recordsLostToRetention);
+  metrics.addMetric('ReplayMessagesFailed', MetricUnit.Count, report.failed + report.unreadable);
+  metrics.addMetric('ReplayDuration', MetricUnit.Milliseconds, report.durationMs);
+  const { problems, ...counts } = report;
+  const level = report.failed + report.unreadable > 0 ? 'warn' : 'info';
+  logger[level]('replay drained the dead-letter queue', { ...counts, problems: problems.slice(0, 50), moreProblems: Math.max(0, problems.length - 50) });
+}
+
+export const replayFunction: FunctionDefinition<unknown, ReplayReport, ReplayFunctionDeps> = {
+  service: 'replay',
+  build: (env, clients) => ({
+    queueUrl: requiredString(env, 'DLQ_URL'),
+    drain: replayDeps(readAwsConfig(env), clients),
+  }),
+  handle: async (event, context, deps, observability) => {
+    const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
+    const request = parseReplayRequest(event);
+    if (request.operation === 'fill') {
+      throw new ReplayRequestError('a fill from checkpoints runs in the fill function: serverless invoke -f fill --data \'{...}\'');
+    }
+    const { operation: _operation, ...drain } = request;
+    const report = await replayQueue(deps.drain, { ...drain, queueUrl: deps.queueUrl, deadline });
+    recordDrain(observability, report);
+    return report;
+  },
+};
