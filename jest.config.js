@@ -4,7 +4,10 @@
 //   they are stopped even when jest itself dies (local/src/servicesChild.ts).
 // Each package keeps its tests beside it: __tests__/, emulator/__tests__/, local/__tests__/.
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node10', isolatedModules: true, esModuleInterop: true } }],
+  '^.+\\.ts$': [
+    'ts-jest',
+    { tsconfig: { module: 'commonjs', moduleResolution: 'node10', isolatedModules: true, esModuleInterop: true } },
+  ],
 };
 const roots = ['<rootDir>/__tests__', '<rootDir>/emulator', '<rootDir>/local'];
 

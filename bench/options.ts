@@ -22,7 +22,8 @@ export class BenchUsageError extends Error {
   override readonly name = 'BenchUsageError';
 }
 
-const USAGE = 'usage: npm run bench -- [--quick] [--only 1,2,3,4,5] [--out bench/results.json] [--rate N] [--duration S]';
+const USAGE =
+  'usage: npm run bench -- [--quick] [--only 1,2,3,4,5] [--out bench/results.json] [--rate N] [--duration S]';
 
 function positiveInteger(value: string | undefined, flag: string): number {
   const n = Number(value);
@@ -52,7 +53,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   const rows = new Set<RowId>();
   for (const id of (only ?? ROW_IDS.join(',')).split(',').map((s) => s.trim())) {
-    if (!(ROW_IDS as readonly string[]).includes(id)) throw new BenchUsageError(`--only takes row numbers 1-5, got ${JSON.stringify(id)}\n${USAGE}`);
+    if (!(ROW_IDS as readonly string[]).includes(id))
+      throw new BenchUsageError(`--only takes row numbers 1-5, got ${JSON.stringify(id)}\n${USAGE}`);
     rows.add(id as RowId);
   }
   return {

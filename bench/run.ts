@@ -44,7 +44,12 @@ async function inProcessRows(options: BenchOptions): Promise<RowResult[]> {
   // share this process's one thread and garbage collector with the code being timed.
   log('starting kinesalite, fauxqs and Postgres (child process)');
   const services: ServicesChild = await startServicesChild();
-  const aws: AwsConfig = { region: REGION, kinesisEndpoint: services.kinesisEndpoint, sqsEndpoint: services.sqsEndpoint, streamAddressing: 'name' };
+  const aws: AwsConfig = {
+    region: REGION,
+    kinesisEndpoint: services.kinesisEndpoint,
+    sqsEndpoint: services.sqsEndpoint,
+    streamAddressing: 'name',
+  };
   const ctx: BenchContext = { services, aws, kinesis: createKinesisClient(aws), sqs: createSqsClient(aws), log };
   const rows: RowResult[] = [];
   try {
@@ -78,7 +83,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   log(`${options.quick ? 'quick run' : 'full run'}: rows ${[...options.rows].join(', ')}`);
   const rows: RowResult[] = [];
-  if (options.rows.has('1') || options.rows.has('2') || options.rows.has('3')) rows.push(...(await inProcessRows(options)));
+  if (options.rows.has('1') || options.rows.has('2') || options.rows.has('3'))
+    rows.push(...(await inProcessRows(options)));
   if (options.rows.has('4')) rows.push(...(await endToEndRow(options.endToEnd, cleanEnv, log)));
   if (options.rows.has('5')) rows.push(...(await coldStartRow(ROOT, options.coldStart, log)));
   const seconds = (Date.now() - started) / 1000;
@@ -87,12 +93,21 @@ async function main(): Promise<void> {
   process.stdout.write(`${terminalTable(rows)}\n${footer}\n`);
   const out = path.resolve(ROOT, options.outFile);
   await mkdir(path.dirname(out), { recursive: true });
-  const json = { startedAt: new Date(started).toISOString(), seconds, quick: options.quick, machine, options: { ...options, rows: [...options.rows] }, rows, markdown: markdownTable(rows) };
+  const json = {
+    startedAt: new Date(started).toISOString(),
+    seconds,
+    quick: options.quick,
+    machine,
+    options: { ...options, rows: [...options.rows] },
+    rows,
+    markdown: markdownTable(rows),
+  };
   await writeFile(out, `${JSON.stringify(json, null, 2)}\n`);
   log(`done in ${seconds.toFixed(0)} s; results in ${path.relative(process.cwd(), out)}`);
 
   const broken = rows.filter((row) => row.check && !row.met);
-  if (broken.length > 0) throw new Error(`correctness check failed: ${broken.map((row) => `${row.row} ${row.measure}`).join('; ')}`);
+  if (broken.length > 0)
+    throw new Error(`correctness check failed: ${broken.map((row) => `${row.row} ${row.measure}`).join('; ')}`);
 }
 
 main().then(

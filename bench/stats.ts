@@ -20,7 +20,10 @@ export interface Summary {
  * quantile([5, 1, 3], 0.5); // 3
  */
 export function quantile(values: readonly number[], q: number): number {
-  return ranked([...values].sort((a, b) => a - b), q);
+  return ranked(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
 }
 
 function ranked(sorted: readonly number[], q: number): number {

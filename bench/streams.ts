@@ -1,5 +1,10 @@
 /** Streams and queues each round makes for itself and removes after, so rounds never share state. */
-import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DeleteStreamCommand,
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sleep } from '../lib/retry/policy';
 

@@ -67,8 +67,11 @@ export function terminalTable(rows: readonly RowResult[]): string {
  * await writeFile('bench/results.md', markdownTable(rows));
  */
 export function markdownTable(rows: readonly RowResult[]): string {
-  const escape = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const lines = [`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map((_c, i) => (i >= 2 && i <= 5 ? '---:' : '---')).join('|')}|`];
-  for (const row of rows) lines.push(`| ${cells(row).map(escape).join(' | ')} |`);
+  const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const lines = [
+    `| ${COLUMNS.join(' | ')} |`,
+    `|${COLUMNS.map((_c, i) => (i >= 2 && i <= 5 ? '---:' : '---')).join('|')}|`,
+  ];
+  for (const row of rows) lines.push(`| ${cells(row).map(escapeCell).join(' | ')} |`);
   return `${lines.join('\n')}\n`;
 }

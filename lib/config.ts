@@ -59,9 +59,12 @@ function endpoint(env: Env, name: string): string | undefined {
   try {
     url = new URL(value);
   } catch (error) {
-    throw new ConfigError(`${name} must be a URL such as http://127.0.0.1:4567, got ${JSON.stringify(value)}`, { cause: error });
+    throw new ConfigError(`${name} must be a URL such as http://127.0.0.1:4567, got ${JSON.stringify(value)}`, {
+      cause: error,
+    });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${name} must be an http or https URL, got ${JSON.stringify(value)}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`${name} must be an http or https URL, got ${JSON.stringify(value)}`);
   return value;
 }
 

@@ -17,8 +17,15 @@ async function main(): Promise<void> {
   }
   const database = readDatabaseConfig(process.env);
   const aws = readAwsConfig(process.env);
-  const target = await resolveConnectionTarget(database, database.source.kind === 'secret' ? createSecretsManagerClient(aws) : undefined);
-  const client = new Client({ ...target, ssl: database.ssl ? { rejectUnauthorized: true } : false, application_name: 'telemetry-migrate' });
+  const target = await resolveConnectionTarget(
+    database,
+    database.source.kind === 'secret' ? createSecretsManagerClient(aws) : undefined,
+  );
+  const client = new Client({
+    ...target,
+    ssl: database.ssl ? { rejectUnauthorized: true } : false,
+    application_name: 'telemetry-migrate',
+  });
   await client.connect();
   try {
     const applied = await applyMigrations(client);

@@ -100,7 +100,14 @@ interface Target {
 
 async function localTarget(): Promise<Target> {
   const file = path.resolve('.local', 'stack.json');
-  let stack: { region: string; kinesisEndpoint: string; sqsEndpoint: string; dlqUrl: string; databaseUrl: string; streamArn: string };
+  let stack: {
+    region: string;
+    kinesisEndpoint: string;
+    sqsEndpoint: string;
+    dlqUrl: string;
+    databaseUrl: string;
+    streamArn: string;
+  };
   try {
     stack = JSON.parse(await readFile(file, 'utf8')) as typeof stack;
   } catch (error) {
@@ -124,7 +131,10 @@ async function stageQueueUrl(stage: string, aws: AwsConfig): Promise<string> {
   const cloudFormation = new CloudFormationClient({ region: aws.region });
   const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: `${SERVICE}-${stage}` }));
   const url = Stacks[0]?.Outputs?.find((o) => o.OutputKey === 'DeadLetterQueueUrl')?.OutputValue;
-  if (!url) throw new Error(`stack ${SERVICE}-${stage} has no DeadLetterQueueUrl output: is the stage deployed in ${aws.region}?`);
+  if (!url)
+    throw new Error(
+      `stack ${SERVICE}-${stage} has no DeadLetterQueueUrl output: is the stage deployed in ${aws.region}?`,
+    );
   return url;
 }
 
@@ -139,7 +149,11 @@ async function queueDepth(target: Target): Promise<number> {
 function progressBar(total: number): SingleBar | undefined {
   if (values.json || !process.stderr.isTTY) return undefined;
   const bar = new SingleBar(
-    { format: 'replay |{bar}| {value}/{total} messages | {records} records | {eta_formatted} left', stream: process.stderr, hideCursor: true },
+    {
+      format: 'replay |{bar}| {value}/{total} messages | {records} records | {eta_formatted} left',
+      stream: process.stderr,
+      hideCursor: true,
+    },
     Presets.shades_classic,
   );
   bar.start(Math.max(total, 1), 0, { records: 0 });
@@ -165,7 +179,9 @@ function merge(total: ReplayReport | undefined, next: ReplayReport): ReplayRepor
 
 async function invokeOnce<T>(stage: string, aws: AwsConfig, fn: 'replay' | 'fill' = 'replay'): Promise<T> {
   const lambda = new LambdaClient({ region: aws.region });
-  const response = await lambda.send(new InvokeCommand({ FunctionName: `${SERVICE}-${stage}-${fn}`, Payload: Buffer.from(JSON.stringify(request())) }));
+  const response = await lambda.send(
+    new InvokeCommand({ FunctionName: `${SERVICE}-${stage}-${fn}`, Payload: Buffer.from(JSON.stringify(request())) }),
+  );
   const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');
   if (response.FunctionError) throw new Error(`replay function failed: ${text}`);
   return JSON.parse(text) as T;
@@ -210,10 +226,24 @@ function printTable(report: ReplayReport, where: string): void {
 
 function printFill(report: FillReport): void {
   const written = report.dryRun ? 'would write' : 'written';
-  const table = new Table({ head: ['shard', 'from', 'read', written, 'duplicates', 'poison', 'complete'], style: tableStyle() });
-  for (const shard of report.shards) table.push([shard.shardId, shard.from, shard.read, shard.written, shard.duplicates, shard.poison, shard.incomplete ? 'no' : 'yes']);
+  const table = new Table({
+    head: ['shard', 'from', 'read', written, 'duplicates', 'poison', 'complete'],
+    style: tableStyle(),
+  });
+  for (const shard of report.shards)
+    table.push([
+      shard.shardId,
+      shard.from,
+      shard.read,
+      shard.written,
+      shard.duplicates,
+      shard.poison,
+      shard.incomplete ? 'no' : 'yes',
+    ]);
   console.log(table.toString());
-  console.log(`  ${report.dryRun ? 'dry run: nothing written, nothing sent; ' : ''}records that arrived after ${report.until} are left to the trigger; took ${(report.durationMs / 1000).toFixed(1)} s`);
+  console.log(
+    `  ${report.dryRun ? 'dry run: nothing written, nothing sent; ' : ''}records that arrived after ${report.until} are left to the trigger; took ${(report.durationMs / 1000).toFixed(1)} s`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -231,10 +261,18 @@ async function main(): Promise<void> {
     if (!values.local) throw new Error('--from-checkpoints on a deployed stage runs inside the function: add --invoke');
     await localTarget();
     const { operation: _operation, ...fillRequest } = parsed;
-    const setup = fillSetup(process.env, {}, createObservability('replay', { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' }));
+    const setup = fillSetup(
+      process.env,
+      {},
+      createObservability('replay', { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' }),
+    );
     let fill: FillReport;
     try {
-      fill = await fillFromCheckpoints(setup.deps, { ...setup.target, ...fillRequest, deadline: Date.now() + CLI_RUN_LIMIT_MS });
+      fill = await fillFromCheckpoints(setup.deps, {
+        ...setup.target,
+        ...fillRequest,
+        deadline: Date.now() + CLI_RUN_LIMIT_MS,
+      });
     } finally {
       await setup.db.close();
     }
@@ -252,7 +290,10 @@ async function main(): Promise<void> {
     where = 'local';
     const bar = progressBar(await queueDepth(target));
     const options = drainOptions(values['queue-url'] ?? target.queueUrl);
-    report = await replayQueue(replayDeps(target.aws), { ...options, onProgress: (r) => bar?.update(r.messagesSeen, { records: r.recordsReplayed }) });
+    report = await replayQueue(replayDeps(target.aws), {
+      ...options,
+      onProgress: (r) => bar?.update(r.messagesSeen, { records: r.recordsReplayed }),
+    });
     bar?.stop();
   } else {
     const stage = values.stage as string;
@@ -271,7 +312,10 @@ async function main(): Promise<void> {
       report = await invokeUntilDone(stage, aws, bar);
     } else {
       const options = drainOptions(target.queueUrl);
-      report = await replayQueue(replayDeps(aws), { ...options, onProgress: (r) => bar?.update(r.messagesSeen, { records: r.recordsReplayed }) });
+      report = await replayQueue(replayDeps(aws), {
+        ...options,
+        onProgress: (r) => bar?.update(r.messagesSeen, { records: r.recordsReplayed }),
+      });
     }
     bar?.stop();
   }

@@ -13,9 +13,18 @@
  */
 import { parseArgs } from 'node:util';
 import { createKinesisClient } from '../lib/aws/kinesisClient';
-import { DEFAULT_STACK_FILE, formatStats, progressLine, readStackFile, runLoad, type LoadOptions, type StackFile } from '../local/src/load';
+import {
+  DEFAULT_STACK_FILE,
+  formatStats,
+  progressLine,
+  readStackFile,
+  runLoad,
+  type LoadOptions,
+  type StackFile,
+} from '../local/src/load';
 
-const USAGE = 'usage: npm run send -- [--rate N] [--duration S] [--events N] [--batch N] [--concurrency N] [--malformed F] [--poison F] [--sources N] [--seed N] [--url URL --key KEY] [--stack FILE] [--timeout MS] [--json]';
+const USAGE =
+  'usage: npm run send -- [--rate N] [--duration S] [--events N] [--batch N] [--concurrency N] [--malformed F] [--poison F] [--sources N] [--seed N] [--url URL --key KEY] [--stack FILE] [--timeout MS] [--json]';
 const HELP = `${USAGE}
 
 POSTs realistic telemetry to /telemetry in batches, paced to --rate, for at most --duration seconds,
@@ -59,7 +68,17 @@ const OPTIONS = {
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-type NumberFlag = 'rate' | 'duration' | 'events' | 'batch' | 'concurrency' | 'malformed' | 'poison' | 'sources' | 'seed' | 'timeout';
+type NumberFlag =
+  | 'rate'
+  | 'duration'
+  | 'events'
+  | 'batch'
+  | 'concurrency'
+  | 'malformed'
+  | 'poison'
+  | 'sources'
+  | 'seed'
+  | 'timeout';
 
 function parseFlags(): Flags {
   try {
@@ -75,7 +94,9 @@ function number(values: Flags, flag: NumberFlag, integer = false): number | unde
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`--${flag} must be ${integer ? 'a whole number' : 'a number'} >= 0, got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `--${flag} must be ${integer ? 'a whole number' : 'a number'} >= 0, got ${JSON.stringify(raw)}`,
+    );
   }
   return value;
 }
@@ -106,7 +127,12 @@ async function options(values: Flags, signal: AbortSignal): Promise<LoadOptions>
   if (poison > 0 && stack) {
     process.env.AWS_ACCESS_KEY_ID ??= 'local';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-    const kinesis = createKinesisClient({ region: stack.region, kinesisEndpoint: stack.kinesisEndpoint, sqsEndpoint: undefined, streamAddressing: 'name' });
+    const kinesis = createKinesisClient({
+      region: stack.region,
+      kinesisEndpoint: stack.kinesisEndpoint,
+      sqsEndpoint: undefined,
+      streamAddressing: 'name',
+    });
     out.poison = { fraction: poison, kinesis, stream: { streamName: stack.streamName } };
   }
   return out;
@@ -125,12 +151,16 @@ async function main(): Promise<number> {
   const tty = process.stderr.isTTY && !values.json;
   if (tty) {
     load.onProgress = (stats) => process.stderr.write(`\r\x1b[2K${progressLine(stats)}`);
-    process.stderr.write(`POST ${load.apiUrl}/telemetry: ${load.rate} events/s for ${load.durationSeconds} s, ${load.batchSize} per request\n`);
+    process.stderr.write(
+      `POST ${load.apiUrl}/telemetry: ${load.rate} events/s for ${load.durationSeconds} s, ${load.batchSize} per request\n`,
+    );
   }
   const stats = await runLoad(load);
   load.poison?.kinesis.destroy();
   if (tty) process.stderr.write('\r\x1b[2K');
-  process.stdout.write(values.json ? `${JSON.stringify(stats, null, 2)}\n` : `${formatStats(stats, process.stdout.isTTY)}\n`);
+  process.stdout.write(
+    values.json ? `${JSON.stringify(stats, null, 2)}\n` : `${formatStats(stats, process.stdout.isTTY)}\n`,
+  );
   const serverErrors = Object.keys(stats.byStatus).some((status) => status.startsWith('5'));
   return stats.unanswered > 0 || serverErrors ? 1 : 0;
 }
@@ -139,7 +169,9 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     const usage = error instanceof UsageError || error instanceof RangeError;
-    process.stderr.write(`send: ${error instanceof Error ? error.message : String(error)}\n${usage ? `${USAGE}\n` : ''}`);
+    process.stderr.write(
+      `send: ${error instanceof Error ? error.message : String(error)}\n${usage ? `${USAGE}\n` : ''}`,
+    );
     process.exit(usage ? 2 : 1);
   },
 );

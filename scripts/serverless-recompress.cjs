@@ -23,7 +23,11 @@ function readEntries(file) {
           stream.on('data', (chunk) => chunks.push(chunk));
           stream.on('error', reject);
           stream.on('end', () => {
-            entries.push({ name: entry.fileName, data: Buffer.concat(chunks), mode: entry.externalFileAttributes >>> 16 || 0o100644 });
+            entries.push({
+              name: entry.fileName,
+              data: Buffer.concat(chunks),
+              mode: entry.externalFileAttributes >>> 16 || 0o100644,
+            });
             zip.readEntry();
           });
         });
@@ -36,7 +40,8 @@ function readEntries(file) {
 async function recompress(file) {
   const entries = (await readEntries(file)).sort((a, b) => (a.name < b.name ? -1 : 1));
   const out = new yazl.ZipFile();
-  for (const entry of entries) out.addBuffer(entry.data, entry.name, { mtime: FIXED_TIME, mode: entry.mode, compressionLevel: 9 });
+  for (const entry of entries)
+    out.addBuffer(entry.data, entry.name, { mtime: FIXED_TIME, mode: entry.mode, compressionLevel: 9 });
   out.end();
   const chunks = [];
   for await (const chunk of out.outputStream) chunks.push(chunk);

@@ -43,9 +43,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = process.env.PORT ? Number(process.env.PORT) : 3000;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be a port number, got ${process.env.PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`PORT must be a port number, got ${process.env.PORT}`);
   process.stderr.write('starting kinesalite, fauxqs, Postgres and the functions...\n');
-  const stack = await startLocalStack({ port, databaseUrl: process.env.DATABASE_URL, log: (line) => process.stderr.write(`\n${line}\n`) });
+  const stack = await startLocalStack({
+    port,
+    databaseUrl: process.env.DATABASE_URL,
+    log: (line) => process.stderr.write(`\n${line}\n`),
+  });
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -94,6 +99,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -36,7 +36,8 @@ export function apiEvent(options: ApiEventOptions = {}): APIGatewayProxyEventV2 
     'x-forwarded-port': '443',
     'x-forwarded-proto': 'https',
   };
-  if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  if (body !== undefined)
+    headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
   // HTTP APIs lower-case header names; later entries (the test's) win over the defaults above
   for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
   const now = new Date();
@@ -73,7 +74,9 @@ export function apiEvent(options: ApiEventOptions = {}): APIGatewayProxyEventV2 
  * @example
  * const event = postTelemetry({ body: JSON.stringify(events), headers: { 'x-api-key': TEST_API_KEY, 'content-type': 'application/json' } });
  */
-export function postTelemetry(options: Omit<ApiEventOptions, 'method' | 'path' | 'routeKey'> = {}): APIGatewayProxyEventV2 {
+export function postTelemetry(
+  options: Omit<ApiEventOptions, 'method' | 'path' | 'routeKey'> = {},
+): APIGatewayProxyEventV2 {
   return apiEvent({ ...options, method: 'POST', path: '/telemetry', routeKey: 'POST /telemetry' });
 }
 

@@ -30,7 +30,13 @@ export function streamArnOf(streamName: string, region = 'us-east-1', account = 
  * @example
  * const record = shardedRecord({ shardId: 'shardId-000000000000', sequenceNumber: '1', partitionKey: 'a', data, arrival: new Date() });
  */
-export function shardedRecord(record: { shardId: string; sequenceNumber: string; partitionKey: string; data: Uint8Array; arrival?: Date }): ShardedRecord {
+export function shardedRecord(record: {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  data: Uint8Array;
+  arrival?: Date;
+}): ShardedRecord {
   return {
     shardId: record.shardId,
     SequenceNumber: record.sequenceNumber,
@@ -40,19 +46,35 @@ export function shardedRecord(record: { shardId: string; sequenceNumber: string;
   };
 }
 
-export function toKinesisEvent(records: readonly ShardedRecord[], streamArn: string, options: EventOptions = {}): KinesisStreamEvent {
+export function toKinesisEvent(
+  records: readonly ShardedRecord[],
+  streamArn: string,
+  options: EventOptions = {},
+): KinesisStreamEvent {
   const readAt = Date.now();
   return buildKinesisEvent(
     records.map((record) => toStreamRecord(record, record.shardId, readAt)),
-    { streamArn, region: options.region ?? 'us-east-1', invokeIdentityArn: options.invokeIdentityArn ?? DEFAULT_INVOKE_IDENTITY_ARN },
+    {
+      streamArn,
+      region: options.region ?? 'us-east-1',
+      invokeIdentityArn: options.invokeIdentityArn ?? DEFAULT_INVOKE_IDENTITY_ARN,
+    },
   );
 }
 
-export function toLambdaRecord(record: ShardedRecord, streamArn: string, options: EventOptions = {}): KinesisStreamRecord {
+export function toLambdaRecord(
+  record: ShardedRecord,
+  streamArn: string,
+  options: EventOptions = {},
+): KinesisStreamRecord {
   return toKinesisEvent([record], streamArn, options).Records[0] as KinesisStreamRecord;
 }
 
 /** The records as the consumer and the relay take them: the Lambda event's records, as `fromLambdaRecord` reads them. */
-export function toShardRecords(records: readonly ShardedRecord[], streamArn: string, options: EventOptions = {}): ShardRecord[] {
+export function toShardRecords(
+  records: readonly ShardedRecord[],
+  streamArn: string,
+  options: EventOptions = {},
+): ShardRecord[] {
   return toKinesisEvent(records, streamArn, options).Records.map(fromLambdaRecord);
 }

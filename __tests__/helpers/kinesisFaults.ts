@@ -52,7 +52,11 @@ export function injectPartialFailures(kinesis: KinesisClient, fault: EntryFault)
       const code = fault.code ?? 'ProvisionedThroughputExceededException';
       const failedResult: PutRecordsResultEntry = { ErrorCode: code, ErrorMessage: `injected ${code}` };
       if (kept.length === 0) {
-        const output: PutRecordsCommandOutput = { $metadata: { httpStatusCode: 200 }, FailedRecordCount: entries.length, Records: entries.map(() => failedResult) };
+        const output: PutRecordsCommandOutput = {
+          $metadata: { httpStatusCode: 200 },
+          FailedRecordCount: entries.length,
+          Records: entries.map(() => failedResult),
+        };
         return { output, response: {} };
       }
       const result = await next({ ...args, input: { ...args.input, Records: kept } });
@@ -68,7 +72,12 @@ export function injectPartialFailures(kinesis: KinesisClient, fault: EntryFault)
 }
 
 /** Throws a whole-call error (e.g. throttling) for the calls `when` picks. */
-export function injectCallErrors(kinesis: KinesisClient, when: (call: number) => boolean, code = 'ProvisionedThroughputExceededException', status = 400): FaultControl {
+export function injectCallErrors(
+  kinesis: KinesisClient,
+  when: (call: number) => boolean,
+  code = 'ProvisionedThroughputExceededException',
+  status = 400,
+): FaultControl {
   const name = `call-errors-${Math.random()}`;
   const calls: FaultControl['calls'] = [];
   kinesis.middlewareStack.add(
@@ -77,7 +86,12 @@ export function injectCallErrors(kinesis: KinesisClient, when: (call: number) =>
       const entries = args.input.Records ?? [];
       calls.push({ entries: entries.length, bytes: 0 });
       if (when(calls.length)) {
-        throw new KinesisServiceException({ name: code, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: `injected ${code}` });
+        throw new KinesisServiceException({
+          name: code,
+          $fault: status >= 500 ? 'server' : 'client',
+          $metadata: { httpStatusCode: status },
+          message: `injected ${code}`,
+        });
       }
       return next(args);
     },

@@ -9,11 +9,11 @@ import {
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  KinesisClient,
+  type KinesisClient,
   ListShardsCommand,
   type _Record,
 } from '@aws-sdk/client-kinesis';
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
 import { createKinesisClient } from '../../lib/aws/kinesisClient';
 import { createSqsClient } from '../../lib/aws/sqsClient';
@@ -47,7 +47,11 @@ export function uniqueName(prefix: string): string {
 }
 
 /** Creates a stream and waits until it is ACTIVE. */
-export async function createStream(kinesis: KinesisClient, shardCount = 1, name = uniqueName('stream')): Promise<string> {
+export async function createStream(
+  kinesis: KinesisClient,
+  shardCount = 1,
+  name = uniqueName('stream'),
+): Promise<string> {
   await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
   for (let i = 0; i < 100; i += 1) {
     const { StreamDescriptionSummary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
@@ -64,7 +68,10 @@ export async function createQueue(sqs: SQSClient, name = uniqueName('dlq')): Pro
 }
 
 /** Every record on every shard of a stream, shard by shard, in sequence order. */
-export async function readAllRecords(kinesis: KinesisClient, streamName: string): Promise<(_Record & { shardId: string })[]> {
+export async function readAllRecords(
+  kinesis: KinesisClient,
+  streamName: string,
+): Promise<(_Record & { shardId: string })[]> {
   const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
   const out: (_Record & { shardId: string })[] = [];
   for (const shard of Shards) {
@@ -87,7 +94,13 @@ export async function receiveAll(sqs: SQSClient, queueUrl: string, max = 10_000)
   const out: Message[] = [];
   for (let calls = 0; out.length < max && calls < 2000; calls += 1) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 300,
+        MessageAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) break;
     out.push(...Messages);

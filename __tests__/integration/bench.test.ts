@@ -39,7 +39,11 @@ describe('alternate', () => {
       return round * (name === 'A' ? 1 : 10);
     };
     const rounds: number[] = [];
-    const { a, b } = await alternate(trial('A'), trial('B'), { rounds: 3, warmup: 1, onRound: (round) => rounds.push(round) });
+    const { a, b } = await alternate(trial('A'), trial('B'), {
+      rounds: 3,
+      warmup: 1,
+      onRound: (round) => rounds.push(round),
+    });
     expect(calls).toEqual(['A0', 'B0', 'B1', 'A1', 'A2', 'B2', 'B3', 'A3']);
     expect(a).toEqual([1, 2, 3]);
     expect(b).toEqual([10, 20, 30]);
@@ -61,7 +65,14 @@ describe('alternate', () => {
 describe('throughputRow', () => {
   it('scales the sampled baseline to the full record count and compares medians', () => {
     const row = throughputRow(
-      { row: '3a', measure: 'relay', baseline: 'PutRecord per record', target: '>= 20x', targetRatio: 20, ceilingRate: 2_000 },
+      {
+        row: '3a',
+        measure: 'relay',
+        baseline: 'PutRecord per record',
+        target: '>= 20x',
+        targetRatio: 20,
+        ceilingRate: 2_000,
+      },
       { records: 1_000, sampleRecords: 100, rounds: 3 },
       { a: [900, 1_000, 1_100], b: [400, 500, 600] },
     );
@@ -74,7 +85,11 @@ describe('throughputRow', () => {
   });
 
   it('leaves a reference row without a verdict', () => {
-    const row = throughputRow({ row: '3d', measure: 'raw', baseline: 'raw', target: 'none', targetRatio: undefined }, { records: 10, sampleRecords: 10, rounds: 1 }, { a: [1], b: [2] });
+    const row = throughputRow(
+      { row: '3d', measure: 'raw', baseline: 'raw', target: 'none', targetRatio: undefined },
+      { records: 10, sampleRecords: 10, rounds: 1 },
+      { a: [1], b: [2] },
+    );
     expect(row.met).toBeUndefined();
     expect(ceilingShare(1, undefined)).toBe('');
   });
@@ -101,7 +116,17 @@ describe('parseBenchArgs', () => {
 });
 
 describe('table', () => {
-  const row: RowResult = { row: '2', measure: 'a | b', unit: 'ms', median: 41.234, p95: 50, baselineMedian: 600, ratio: 14.55, target: '>= 20x', met: false };
+  const row: RowResult = {
+    row: '2',
+    measure: 'a | b',
+    unit: 'ms',
+    median: 41.234,
+    p95: 50,
+    baselineMedian: 600,
+    ratio: 14.55,
+    target: '>= 20x',
+    met: false,
+  };
 
   it('formats each cell and escapes pipes in markdown', () => {
     expect(cells(row)).toEqual(['2', 'a | b', '41.2 ms', '50.0 ms', '600 ms', '14.6x', '>= 20x', 'NO']);
@@ -130,7 +155,9 @@ describe('timeLoad', () => {
   });
 
   it('fails when the module does not load', async () => {
-    await expect(timeLoad([path.join(dir, 'missing.js')], { PATH: process.env.PATH })).rejects.toThrow(/Cannot find module/);
+    await expect(timeLoad([path.join(dir, 'missing.js')], { PATH: process.env.PATH })).rejects.toThrow(
+      /Cannot find module/,
+    );
   });
 });
 
@@ -139,7 +166,11 @@ describe('rows 3a-3d against the local services, small', () => {
   beforeAll(() => {
     const aws = testAwsConfig();
     ctx = {
-      services: { kinesisEndpoint: aws.kinesisEndpoint ?? '', sqsEndpoint: aws.sqsEndpoint ?? '', databaseUrl: process.env.TEST_DATABASE_URL ?? '' },
+      services: {
+        kinesisEndpoint: aws.kinesisEndpoint ?? '',
+        sqsEndpoint: aws.sqsEndpoint ?? '',
+        databaseUrl: process.env.TEST_DATABASE_URL ?? '',
+      },
       aws,
       kinesis: testKinesis(),
       sqs: testSqs(),

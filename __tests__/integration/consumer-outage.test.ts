@@ -39,7 +39,10 @@ function batch(size: number, first: bigint, nulAt: readonly number[] = []): { re
       arrival: new Date(),
     });
   });
-  return { records: toShardRecords(onShard, streamArn, { invokeIdentityArn: 'arn:aws:iam::000000000000:role/consumer' }), ids };
+  return {
+    records: toShardRecords(onShard, streamArn, { invokeIdentityArn: 'arn:aws:iam::000000000000:role/consumer' }),
+    ids,
+  };
 }
 
 let pg: StoppablePostgres;
@@ -52,7 +55,13 @@ beforeAll(async () => {
   await client.connect();
   await applyMigrations(client);
   await client.end();
-  connection = new DatabaseConnection({ source: { kind: 'url', url: pg.url }, ssl: false, statementTimeoutMs: 10_000, connectTimeoutMs: 3_000, pooled: false });
+  connection = new DatabaseConnection({
+    source: { kind: 'url', url: pg.url },
+    ssl: false,
+    statementTimeoutMs: 10_000,
+    connectTimeoutMs: 3_000,
+    pooled: false,
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -62,7 +71,10 @@ afterAll(async () => {
 }, 30_000);
 
 async function countStored(ids: readonly string[]): Promise<number> {
-  const { rows } = await connection.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry_events WHERE event_id = ANY($1::uuid[])', [ids]);
+  const { rows } = await connection.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM telemetry_events WHERE event_id = ANY($1::uuid[])',
+    [ids],
+  );
   return rows[0]?.n ?? -1;
 }
 

@@ -17,7 +17,16 @@ import type { LambdaHandler } from '../../lib/lambda/lambdaHandler';
 import { freePort } from '../../local/src/services';
 import type { TelemetryEvent } from '../../lib/telemetry/event';
 import { shardedRecord, toKinesisEvent, toLambdaRecord as lambdaRecord } from '../helpers/kinesisEvent';
-import { createQueue, createStream, freshDatabase, readAllRecords, receiveAll, testAwsConfig, testKinesis, testSqs } from '../helpers/local';
+import {
+  createQueue,
+  createStream,
+  freshDatabase,
+  readAllRecords,
+  receiveAll,
+  testAwsConfig,
+  testKinesis,
+  testSqs,
+} from '../helpers/local';
 
 // ---- fixtures: events, poison, and Lambda's Kinesis records built from what kinesalite stored ----
 
@@ -68,21 +77,37 @@ async function throughKinesis(sent: readonly Sent[]): Promise<KinesisStreamRecor
     for (let i = 0; i < sent.length; i += 500) {
       const chunk = sent.slice(i, i + 500);
       const result = await kinesis.send(
-        new PutRecordsCommand({ StreamName: stream, Records: chunk.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })) }),
+        new PutRecordsCommand({
+          StreamName: stream,
+          Records: chunk.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })),
+        }),
       );
       expect(result.FailedRecordCount ?? 0).toBe(0);
     }
     const stored = await readAllRecords(kinesis, stream);
     expect(stored).toHaveLength(sent.length);
-    return toKinesisEvent(stored, `arn:aws:kinesis:${region}:000000000000:stream/${stream}`, { region, invokeIdentityArn: CONSUMER_ROLE }).Records;
+    return toKinesisEvent(stored, `arn:aws:kinesis:${region}:000000000000:stream/${stream}`, {
+      region,
+      invokeIdentityArn: CONSUMER_ROLE,
+    }).Records;
   } finally {
     kinesis.destroy();
   }
 }
 
 /** A record as Lambda delivers it, through the one Lambda Kinesis record factory (emulator/src). */
-function toLambdaRecord(shardId: string, sequenceNumber: string, partitionKey: string, data: Buffer, arrival: Date, streamArn: string): KinesisStreamRecord {
-  return lambdaRecord(shardedRecord({ shardId, sequenceNumber, partitionKey, data, arrival }), streamArn, { region, invokeIdentityArn: CONSUMER_ROLE });
+function toLambdaRecord(
+  shardId: string,
+  sequenceNumber: string,
+  partitionKey: string,
+  data: Buffer,
+  arrival: Date,
+  streamArn: string,
+): KinesisStreamRecord {
+  return lambdaRecord(shardedRecord({ shardId, sequenceNumber, partitionKey, data, arrival }), streamArn, {
+    region,
+    invokeIdentityArn: CONSUMER_ROLE,
+  });
 }
 
 /** The records as our own DLQ messages hold them, by sequence number, with each message's reason. */
@@ -123,7 +148,13 @@ beforeAll(async () => {
   admin = new Client({ connectionString: database.url });
   await admin.connect();
   await applyMigrations(admin);
-  connection = new DatabaseConnection({ source: { kind: 'url', url: database.url }, ssl: false, statementTimeoutMs: 10_000, connectTimeoutMs: 5_000, pooled: false });
+  connection = new DatabaseConnection({
+    source: { kind: 'url', url: database.url },
+    ssl: false,
+    statementTimeoutMs: 10_000,
+    connectTimeoutMs: 5_000,
+    pooled: false,
+  });
 });
 
 afterAll(async () => {
@@ -138,7 +169,10 @@ function deps(db: Queryable, dlqUrl: string, overrides: Partial<ConsumerDeps> = 
 }
 
 async function storedIds(ids: readonly string[]): Promise<string[]> {
-  const { rows } = await admin.query<{ event_id: string }>('SELECT event_id FROM telemetry_events WHERE event_id = ANY($1::uuid[])', [ids]);
+  const { rows } = await admin.query<{ event_id: string }>(
+    'SELECT event_id FROM telemetry_events WHERE event_id = ANY($1::uuid[])',
+    [ids],
+  );
   return rows.map((r) => r.event_id).sort();
 }
 
@@ -178,7 +212,11 @@ describe('consumer: a 1,000-record batch with poison spread through it', () => {
     expect(rows[0]?.n).toBe(good.length);
 
     const dead = await dlqRecords(sqs, queueUrl);
-    const expectedReason: Record<Exclude<Kind, 'good'>, string> = { 'bad-json': 'invalid-json', 'bad-schema': 'invalid-event', nul: 'db-rejected' };
+    const expectedReason: Record<Exclude<Kind, 'good'>, string> = {
+      'bad-json': 'invalid-json',
+      'bad-schema': 'invalid-event',
+      nul: 'db-rejected',
+    };
     const poison = records.filter((_, i) => kinds[i] !== 'good');
     expect([...dead.keys()].sort()).toEqual(poison.map((r) => r.kinesis.sequenceNumber).sort());
     records.forEach((record, i) => {
@@ -196,22 +234,33 @@ describe('consumer: a 1,000-record batch with poison spread through it', () => {
     const bound = 2 + 2 * nulCount * Math.ceil(Math.log2(1000));
     expect(db.count).toBeLessThanOrEqual(bound);
     expect(db.count).toBeGreaterThan(1);
-    expect(result.stats).toMatchObject({ records: 1000, written: good.length, duplicates: 0, poison: poison.length, statements: db.count });
+    expect(result.stats).toMatchObject({
+      records: 1000,
+      written: good.length,
+      duplicates: 0,
+      poison: poison.length,
+      statements: db.count,
+    });
 
     // The shard's checkpoint: the end of the batch, every record of which is stored or in the DLQ.
     const lastRecord = records.at(-1);
-    const { rows: checkpoints } = await admin.query<{ sequence_number: string }>('SELECT sequence_number::text AS sequence_number FROM shard_checkpoints WHERE stream_arn = $1', [
-      records[0]?.eventSourceARN,
-    ]);
+    const { rows: checkpoints } = await admin.query<{ sequence_number: string }>(
+      'SELECT sequence_number::text AS sequence_number FROM shard_checkpoints WHERE stream_arn = $1',
+      [records[0]?.eventSourceARN],
+    );
     expect(checkpoints).toEqual([{ sequence_number: lastRecord?.kinesis.sequenceNumber }]);
   });
 
   it('the same batch delivered again (a retry after a timeout) writes nothing new', async () => {
-    const before = await admin.query<{ n: number; latest: Date }>('SELECT count(*)::int AS n, max(ingested_at) AS latest FROM telemetry_events');
+    const before = await admin.query<{ n: number; latest: Date }>(
+      'SELECT count(*)::int AS n, max(ingested_at) AS latest FROM telemetry_events',
+    );
     const result = await processBatch(records.map(fromLambdaRecord), deps(connection, queueUrl));
     expect(result.batchItemFailures).toEqual([]);
     expect(result.stats).toMatchObject({ written: 0, duplicates: good.length });
-    const after = await admin.query<{ n: number; latest: Date }>('SELECT count(*)::int AS n, max(ingested_at) AS latest FROM telemetry_events');
+    const after = await admin.query<{ n: number; latest: Date }>(
+      'SELECT count(*)::int AS n, max(ingested_at) AS latest FROM telemetry_events',
+    );
     expect(after.rows[0]).toEqual(before.rows[0]);
   });
 });
@@ -220,7 +269,16 @@ describe('consumer: the DLQ unreachable', () => {
   const kinds = kindsFor(40, { 3: 'bad-json', 20: 'nul', 33: 'bad-schema' });
   const sent = makeRecords(kinds);
   const streamArn = `arn:aws:kinesis:${region}:000000000000:stream/dlq-down`;
-  const records = sent.map((r, i) => toLambdaRecord('shardId-000000000000', (10n ** 50n + BigInt(i)).toString(), r.partitionKey, r.data, new Date(), streamArn));
+  const records = sent.map((r, i) =>
+    toLambdaRecord(
+      'shardId-000000000000',
+      (10n ** 50n + BigInt(i)).toString(),
+      r.partitionKey,
+      r.data,
+      new Date(),
+      streamArn,
+    ),
+  );
 
   it.each([
     ['nothing listens at the endpoint', 'closed-port'],
@@ -237,7 +295,9 @@ describe('consumer: the DLQ unreachable', () => {
       await sqs.send(new DeleteQueueCommand({ QueueUrl: brokenUrl }));
     }
     try {
-      await expect(processBatch(records.map(fromLambdaRecord), deps(connection, brokenUrl, { sqs: broken }))).rejects.toThrow(DeadLetterError);
+      await expect(
+        processBatch(records.map(fromLambdaRecord), deps(connection, brokenUrl, { sqs: broken })),
+      ).rejects.toThrow(DeadLetterError);
     } finally {
       if (broken !== sqs) broken.destroy();
     }
@@ -246,7 +306,9 @@ describe('consumer: the DLQ unreachable', () => {
     const result = await processBatch(records.map(fromLambdaRecord), deps(connection, queueUrl));
     expect(result.batchItemFailures).toEqual([]);
     const dead = await dlqRecords(sqs, queueUrl);
-    expect([...dead.keys()].sort()).toEqual([records[3], records[20], records[33]].map((r) => r?.kinesis.sequenceNumber).sort());
+    expect([...dead.keys()].sort()).toEqual(
+      [records[3], records[20], records[33]].map((r) => r?.kinesis.sequenceNumber).sort(),
+    );
     const good = sent.filter((r) => r.kind === 'good').map((r) => r.eventId);
     expect(await storedIds(good)).toEqual([...good].sort());
   });
@@ -257,25 +319,45 @@ describe('consumer: near the Lambda deadline', () => {
     const kinds = kindsFor(64, { 5: 'bad-json', 21: 'nul', 40: 'nul', 58: 'bad-schema' });
     const sent = makeRecords(kinds);
     const streamArn = `arn:aws:kinesis:${region}:000000000000:stream/deadline`;
-    const records = sent.map((r, i) => toLambdaRecord('shardId-000000000000', (10n ** 45n + BigInt(i)).toString(), r.partitionKey, r.data, new Date(), streamArn));
+    const records = sent.map((r, i) =>
+      toLambdaRecord(
+        'shardId-000000000000',
+        (10n ** 45n + BigInt(i)).toString(),
+        r.partitionKey,
+        r.data,
+        new Date(),
+        streamArn,
+      ),
+    );
     const queueUrl = await createQueue(sqs);
     // The clock is a counter, not time: plenty left for 11 statements (enough to isolate record 21), then below the margin.
     let asked = 0;
     const remainingTimeMs = (): number => (++asked <= 10 ? 60_000 : 1_000);
 
-    const result = await processBatch(records.map(fromLambdaRecord), deps(connection, queueUrl, { remainingTimeMs, deadlineMarginMs: 5_000 }));
+    const result = await processBatch(
+      records.map(fromLambdaRecord),
+      deps(connection, queueUrl, { remainingTimeMs, deadlineMarginMs: 5_000 }),
+    );
 
     expect(result.batchItemFailures).toHaveLength(1);
     expect(result.stats.checkpointed).toBe(true);
-    const firstUnhandled = records.findIndex((r) => r.kinesis.sequenceNumber === result.batchItemFailures[0]?.itemIdentifier);
+    const firstUnhandled = records.findIndex(
+      (r) => r.kinesis.sequenceNumber === result.batchItemFailures[0]?.itemIdentifier,
+    );
     expect(firstUnhandled).toBeGreaterThan(21); // past the first rejected row: progress was made
     expect(firstUnhandled).toBeLessThan(64);
     // Before the checkpoint: every good record written, every poison record dead-lettered. After it: nothing.
     const before = (kind: Kind) => sent.filter((r, i) => i < firstUnhandled && r.kind === kind);
     const goodIds = sent.filter((r) => r.kind === 'good').map((r) => r.eventId);
-    expect(await storedIds(goodIds)).toEqual(before('good').map((r) => r.eventId).sort());
+    expect(await storedIds(goodIds)).toEqual(
+      before('good')
+        .map((r) => r.eventId)
+        .sort(),
+    );
     const dead = await dlqRecords(sqs, queueUrl);
-    const expectedDead = records.filter((_, i) => i < firstUnhandled && kinds[i] !== 'good').map((r) => r.kinesis.sequenceNumber);
+    const expectedDead = records
+      .filter((_, i) => i < firstUnhandled && kinds[i] !== 'good')
+      .map((r) => r.kinesis.sequenceNumber);
     expect([...dead.keys()].sort()).toEqual(expectedDead.sort());
 
     // Lambda re-delivers from the checkpoint: the rest is written and dead-lettered.
@@ -312,7 +394,16 @@ describe('consumer handler', () => {
     const sent = makeRecords(kinds);
     const streamArn = `arn:aws:kinesis:${region}:000000000000:stream/handler`;
     const event: KinesisStreamEvent = {
-      Records: sent.map((r, i) => toLambdaRecord('shardId-000000000003', (10n ** 40n + BigInt(i)).toString(), r.partitionKey, r.data, new Date(Date.now() - 2_000), streamArn)),
+      Records: sent.map((r, i) =>
+        toLambdaRecord(
+          'shardId-000000000003',
+          (10n ** 40n + BigInt(i)).toString(),
+          r.partitionKey,
+          r.data,
+          new Date(Date.now() - 2_000),
+          streamArn,
+        ),
+      ),
     };
     const context = { functionName: 'telemetry-dev-consumer', getRemainingTimeInMillis: () => 60_000 } as Context;
 
@@ -339,12 +430,26 @@ describe('consumer handler', () => {
     const emf = lines
       .flatMap((chunk) => chunk.split('\n'))
       .filter((line) => line.includes('"_aws"'))
-      .map((line) => JSON.parse(line) as { _aws: { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] } } & Record<string, unknown>);
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            _aws: { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] };
+          } & Record<string, unknown>,
+      );
     expect(emf).toHaveLength(1);
     const [directive] = emf[0]?._aws.CloudWatchMetrics ?? [];
     expect(directive?.Namespace).toBe('TelemetryTest');
     const names = directive?.Metrics.map((m) => m.Name) ?? [];
-    for (const name of [METRIC.records, METRIC.written, METRIC.duplicates, METRIC.poison, METRIC.databaseTime, METRIC.totalTime, METRIC.iteratorAge, METRIC.statements])
+    for (const name of [
+      METRIC.records,
+      METRIC.written,
+      METRIC.duplicates,
+      METRIC.poison,
+      METRIC.databaseTime,
+      METRIC.totalTime,
+      METRIC.iteratorAge,
+      METRIC.statements,
+    ])
       expect(names).toContain(name);
     expect(emf[0]?.[METRIC.records]).toBe(6);
     expect(emf[0]?.[METRIC.written]).toBe(5);
@@ -372,7 +477,16 @@ describe('consumer handler', () => {
     const sent = makeRecords(kindsFor(4, { 1: 'bad-json' }));
     const streamArn = `arn:aws:kinesis:${region}:000000000000:stream/handler-dlq-down`;
     const event: KinesisStreamEvent = {
-      Records: sent.map((r, i) => toLambdaRecord('shardId-000000000004', (10n ** 41n + BigInt(i)).toString(), r.partitionKey, r.data, new Date(), streamArn)),
+      Records: sent.map((r, i) =>
+        toLambdaRecord(
+          'shardId-000000000004',
+          (10n ** 41n + BigInt(i)).toString(),
+          r.partitionKey,
+          r.data,
+          new Date(),
+          streamArn,
+        ),
+      ),
     };
     const context = { functionName: 'telemetry-dev-consumer', getRemainingTimeInMillis: () => 60_000 } as Context;
 
@@ -394,7 +508,11 @@ describe('consumer handler', () => {
     }
 
     // The handler's modules are its own (isolateModules): compare by name and code, not by class.
-    expect(error).toMatchObject({ name: 'BatchFailedError', code: 'BATCH_FAILED', cause: { name: 'DeadLetterError', code: 'DLQ_UNAVAILABLE' } });
+    expect(error).toMatchObject({
+      name: 'BatchFailedError',
+      code: 'BATCH_FAILED',
+      cause: { name: 'DeadLetterError', code: 'DLQ_UNAVAILABLE' },
+    });
     expect((error as Error).message).toMatch(/dead-letter queue cannot be written/);
     const emf = lines
       .flatMap((chunk) => chunk.split('\n'))

@@ -72,10 +72,16 @@ describe('classifyDatabaseError, on errors real Postgres raises', () => {
   });
 
   it('socket-level failures are transient; unrecognised ones unknown', () => {
-    expect(classifyDatabaseError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe('transient');
+    expect(classifyDatabaseError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(
+      'transient',
+    );
     expect(classifyDatabaseError(new Error('Connection terminated unexpectedly'))).toBe('transient');
-    expect(classifyDatabaseError(Object.assign(new Error('sorry, too many clients already'), { code: '53300' }))).toBe('transient');
-    expect(classifyDatabaseError(Object.assign(new Error('the database system is shutting down'), { code: '57P03' }))).toBe('transient');
+    expect(classifyDatabaseError(Object.assign(new Error('sorry, too many clients already'), { code: '53300' }))).toBe(
+      'transient',
+    );
+    expect(
+      classifyDatabaseError(Object.assign(new Error('the database system is shutting down'), { code: '57P03' })),
+    ).toBe('transient');
     expect(classifyDatabaseError(new TypeError('x is not a function'))).toBe('unknown');
   });
 });
@@ -114,7 +120,9 @@ describe('DatabaseConnection', () => {
   it('sends statement_timeout as a connection parameter, not a session SET', async () => {
     const own = new DatabaseConnection(configFor(db.url, 1_234));
     try {
-      const { rows } = await own.query<{ setting: string; source: string }>(`SELECT setting, source FROM pg_settings WHERE name = 'statement_timeout'`);
+      const { rows } = await own.query<{ setting: string; source: string }>(
+        `SELECT setting, source FROM pg_settings WHERE name = 'statement_timeout'`,
+      );
       expect(rows[0]).toEqual({ setting: '1234', source: 'client' });
     } finally {
       await own.close();
@@ -124,7 +132,9 @@ describe('DatabaseConnection', () => {
   it('sends no statement_timeout when pooled (pgbouncer refuses it): the role or server setting applies', async () => {
     const own = new DatabaseConnection({ ...configFor(db.url, 1_234), pooled: true });
     try {
-      const { rows } = await own.query<{ setting: string; source: string }>(`SELECT setting, source FROM pg_settings WHERE name = 'statement_timeout'`);
+      const { rows } = await own.query<{ setting: string; source: string }>(
+        `SELECT setting, source FROM pg_settings WHERE name = 'statement_timeout'`,
+      );
       expect(rows[0]?.source).not.toBe('client');
       expect(rows[0]?.setting).not.toBe('1234');
     } finally {
@@ -169,8 +179,12 @@ describe('writeEvents', () => {
 
   it('inserts rows, skips duplicates, and stores every column', async () => {
     const rows = [row(1, big + 1n), row(2, big + 2n)];
-    expect(await writeEvents(connection, rows, [checkpoint(big + 2n, '2026-01-01T00:00:02.000Z')])).toEqual({ written: 2 });
-    expect(await writeEvents(connection, [...rows, row(3, big + 3n)], [checkpoint(big + 3n, '2026-01-01T00:00:03.000Z')])).toEqual({ written: 1 });
+    expect(await writeEvents(connection, rows, [checkpoint(big + 2n, '2026-01-01T00:00:02.000Z')])).toEqual({
+      written: 2,
+    });
+    expect(
+      await writeEvents(connection, [...rows, row(3, big + 3n)], [checkpoint(big + 3n, '2026-01-01T00:00:03.000Z')]),
+    ).toEqual({ written: 1 });
     const { rows: stored } = await connection.query<Record<string, unknown>>(
       `SELECT event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number::text AS sequence_number, arrival_time, received_at
        FROM telemetry_events WHERE event_id = $1`,
@@ -195,15 +209,22 @@ describe('writeEvents', () => {
     expect((await storedCheckpoint())?.sequence_number).toBe((big + 10n).toString());
     // An older batch (a retry, or a concurrent one with parallelizationFactor > 1) commits later.
     await writeEvents(connection, [row(9, big + 9n)], [checkpoint(big + 9n, '2026-01-01T00:00:09.000Z')]);
-    expect(await storedCheckpoint()).toEqual({ sequence_number: (big + 10n).toString(), arrival_time: new Date('2026-01-01T00:00:10.000Z') });
+    expect(await storedCheckpoint()).toEqual({
+      sequence_number: (big + 10n).toString(),
+      arrival_time: new Date('2026-01-01T00:00:10.000Z'),
+    });
   });
 
   it('commits nothing, checkpoint included, when Postgres refuses a row', async () => {
     const bad = { ...row(20, big + 20n), payload: { text: 'nul \u0000 here' } };
-    const error = await errorOf(writeEvents(connection, [row(21, big + 21n), bad], [checkpoint(big + 21n, '2026-01-01T00:00:21.000Z')]));
+    const error = await errorOf(
+      writeEvents(connection, [row(21, big + 21n), bad], [checkpoint(big + 21n, '2026-01-01T00:00:21.000Z')]),
+    );
     expect(classifyDatabaseError(error)).toBe('data');
     expect((await storedCheckpoint())?.sequence_number).toBe((big + 10n).toString());
-    const { rows } = await connection.query('SELECT 1 FROM telemetry_events WHERE event_id = $1', [row(21, 0n).event_id]);
+    const { rows } = await connection.query('SELECT 1 FROM telemetry_events WHERE event_id = $1', [
+      row(21, 0n).event_id,
+    ]);
     expect(rows).toHaveLength(0);
   });
 });
@@ -217,7 +238,13 @@ describe('database configuration', () => {
       connectTimeoutMs: 5_000,
       pooled: false,
     });
-    expect(readDatabaseConfig({ DATABASE_SECRET_ARN: 'arn:secret', DATABASE_SSL: 'true', DATABASE_STATEMENT_TIMEOUT_MS: '3000' })).toMatchObject({
+    expect(
+      readDatabaseConfig({
+        DATABASE_SECRET_ARN: 'arn:secret',
+        DATABASE_SSL: 'true',
+        DATABASE_STATEMENT_TIMEOUT_MS: '3000',
+      }),
+    ).toMatchObject({
       source: { kind: 'secret', secretArn: 'arn:secret', baseUrl: undefined },
       ssl: true,
       statementTimeoutMs: 3_000,
@@ -228,14 +255,22 @@ describe('database configuration', () => {
     [{}, /DATABASE_URL or DATABASE_SECRET_ARN is required/],
     [{ DATABASE_URL: 'not a url' }, /DATABASE_URL is not a valid URL/],
     [{ DATABASE_URL: 'postgres://h/d', DATABASE_SSL: 'yes please' }, /DATABASE_SSL must be true or false/],
-    [{ DATABASE_URL: 'postgres://h/d', DATABASE_STATEMENT_TIMEOUT_MS: '5s' }, /DATABASE_STATEMENT_TIMEOUT_MS must be an integer/],
+    [
+      { DATABASE_URL: 'postgres://h/d', DATABASE_STATEMENT_TIMEOUT_MS: '5s' },
+      /DATABASE_STATEMENT_TIMEOUT_MS must be an integer/,
+    ],
   ])('refuses %j by name', (env, message) => {
     expect(() => readDatabaseConfig(env)).toThrow(ConfigError);
     expect(() => readDatabaseConfig(env)).toThrow(message);
   });
 
   it('parses an RDS-format secret, taking what it lacks from DATABASE_URL', () => {
-    expect(parseRdsSecret('{"engine":"postgres","host":"db.internal","port":6432,"username":"app","password":"s3cret","dbname":"telemetry"}', undefined)).toEqual({
+    expect(
+      parseRdsSecret(
+        '{"engine":"postgres","host":"db.internal","port":6432,"username":"app","password":"s3cret","dbname":"telemetry"}',
+        undefined,
+      ),
+    ).toEqual({
       host: 'db.internal',
       port: 6432,
       user: 'app',
@@ -243,7 +278,11 @@ describe('database configuration', () => {
       database: 'telemetry',
     });
     const base = { host: 'proxy.internal', port: 5432, user: 'ignored', password: 'ignored', database: 'telemetry' };
-    expect(parseRdsSecret('{"username":"app","password":"rotated"}', base)).toEqual({ ...base, user: 'app', password: 'rotated' });
+    expect(parseRdsSecret('{"username":"app","password":"rotated"}', base)).toEqual({
+      ...base,
+      user: 'app',
+      password: 'rotated',
+    });
     expect(() => parseRdsSecret('{"username":"app"}', undefined)).toThrow(/needs host, username and password/);
     expect(() => parseRdsSecret('nope', undefined)).toThrow(/not JSON/);
   });

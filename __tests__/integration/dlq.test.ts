@@ -80,7 +80,11 @@ describe('packRecordMessages', () => {
     const big = record(2, 40_000);
     const bodies = packRecordMessages(header, [record(1), big, record(3)], 8_192);
     const records = recordsOf(bodies);
-    expect(records.map((r) => r.sequenceNumber)).toEqual([record(1).sequenceNumber, big.sequenceNumber, record(3).sequenceNumber]);
+    expect(records.map((r) => r.sequenceNumber)).toEqual([
+      record(1).sequenceNumber,
+      big.sequenceNumber,
+      record(3).sequenceNumber,
+    ]);
     expect(records[1]).toEqual({
       sequenceNumber: big.sequenceNumber,
       partitionKey: big.partitionKey,
@@ -96,7 +100,9 @@ describe('packRecordMessages', () => {
   });
 
   it('escapes the characters SQS refuses and cuts long error texts, never data', () => {
-    const bodies = packRecordMessages({ ...header, error: `bad \uFFFF ${'y'.repeat(2_000)}` }, [{ ...record(1), error: '\uFFFE' }]);
+    const bodies = packRecordMessages({ ...header, error: `bad \uFFFF ${'y'.repeat(2_000)}` }, [
+      { ...record(1), error: '\uFFFE' },
+    ]);
     expect(bodies[0]).not.toMatch(/[\uFFFE\uFFFF]/);
     const parsed = parseDlqMessage(bodies[0] ?? '');
     if (parsed.kind !== 'records') throw new Error('expected a record message');
@@ -116,26 +122,54 @@ describe('parseDlqMessage', () => {
   });
 
   it('reads an on-failure record missing fields the replay does not use, but not one missing its range or condition', () => {
-    const sparse = { requestContext: { condition: 'RecordAgeExceeded' }, responseContext: null, KinesisBatchInfo: lambdaFailure.KinesisBatchInfo };
+    const sparse = {
+      requestContext: { condition: 'RecordAgeExceeded' },
+      responseContext: null,
+      KinesisBatchInfo: lambdaFailure.KinesisBatchInfo,
+    };
     const parsed = parseDlqMessage(JSON.stringify(sparse));
     expect(parsed.kind === 'lambda-failure' && parsed.message.KinesisBatchInfo).toEqual(lambdaFailure.KinesisBatchInfo);
     expect(parsed.kind === 'lambda-failure' && parsed.message.requestContext.condition).toBe('RecordAgeExceeded');
     expect(() => parseDlqMessage(JSON.stringify({ ...sparse, requestContext: {} }))).toThrow(/condition/);
-    expect(() => parseDlqMessage(JSON.stringify({ ...sparse, KinesisBatchInfo: { ...sparse.KinesisBatchInfo, shardId: undefined } }))).toThrow(/shardId/);
+    expect(() =>
+      parseDlqMessage(
+        JSON.stringify({ ...sparse, KinesisBatchInfo: { ...sparse.KinesisBatchInfo, shardId: undefined } }),
+      ),
+    ).toThrow(/shardId/);
   });
 
   it.each([
     ['not JSON', 'hello', /not JSON/],
     ['an array', '[1]', /not a JSON object/],
     ['something else', '{"foo":1}', /neither a record message/],
-    ['a future version', JSON.stringify({ ...JSON.parse(packRecordMessages(header, [record(1)])[0] ?? '{}'), version: 2 }), /version 2 is not supported/],
-    ['a DynamoDB failure record', JSON.stringify({ ...lambdaFailure, KinesisBatchInfo: undefined, DDBStreamBatchInfo: {} }), /another event source/],
+    [
+      'a future version',
+      JSON.stringify({ ...JSON.parse(packRecordMessages(header, [record(1)])[0] ?? '{}'), version: 2 }),
+      /version 2 is not supported/,
+    ],
+    [
+      'a DynamoDB failure record',
+      JSON.stringify({ ...lambdaFailure, KinesisBatchInfo: undefined, DDBStreamBatchInfo: {} }),
+      /another event source/,
+    ],
     [
       'a bad sequence number',
-      JSON.stringify({ ...lambdaFailure, KinesisBatchInfo: { ...lambdaFailure.KinesisBatchInfo, endSequenceNumber: '12ab' } }),
+      JSON.stringify({
+        ...lambdaFailure,
+        KinesisBatchInfo: { ...lambdaFailure.KinesisBatchInfo, endSequenceNumber: '12ab' },
+      }),
       /endSequenceNumber is not a Kinesis sequence number/,
     ],
-    ['records without data or marker', JSON.stringify({ version: 1, kind: 'records', ...header, records: [{ sequenceNumber: '1', partitionKey: 'k', approximateArrivalTimestamp: 1 }] }), /neither data nor omittedDataBytes/],
+    [
+      'records without data or marker',
+      JSON.stringify({
+        version: 1,
+        kind: 'records',
+        ...header,
+        records: [{ sequenceNumber: '1', partitionKey: 'k', approximateArrivalTimestamp: 1 }],
+      }),
+      /neither data nor omittedDataBytes/,
+    ],
     ['empty records', JSON.stringify({ version: 1, kind: 'records', ...header, records: [] }), /non-empty array/],
   ])('refuses %s with a clear error', (_name, body, message) => {
     expect(() => parseDlqMessage(body)).toThrow(DlqMessageError);
@@ -178,7 +212,9 @@ describe('sendToDlq (fauxqs)', () => {
       { step: 'initialize', name: 'count-calls' },
     );
     try {
-      const error = await sendToDlq(counted, queueUrl, ['a'], { retry: { maxAttempts: 4, baseDelayMs: 1 } }).catch((e: unknown) => e);
+      const error = await sendToDlq(counted, queueUrl, ['a'], { retry: { maxAttempts: 4, baseDelayMs: 1 } }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(DeadLetterError);
       expect((error as DeadLetterError).message).toMatch(/^the dead-letter queue cannot be written: /);
       expect((error as DeadLetterError).cause).toBeDefined();
@@ -192,7 +228,9 @@ describe('sendToDlq (fauxqs)', () => {
     const port = await freePort();
     const dead = createSqsClient({ ...testAwsConfig(), sqsEndpoint: `http://127.0.0.1:${port}` });
     try {
-      const error = await sendToDlq(dead, `http://127.0.0.1:${port}/000000000000/dlq`, ['a'], { retry: { maxAttempts: 2, baseDelayMs: 1 } }).catch((e: unknown) => e);
+      const error = await sendToDlq(dead, `http://127.0.0.1:${port}/000000000000/dlq`, ['a'], {
+        retry: { maxAttempts: 2, baseDelayMs: 1 },
+      }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DeadLetterError);
       expect((error as DeadLetterError).cause).toBeDefined();
     } finally {
@@ -203,8 +241,12 @@ describe('sendToDlq (fauxqs)', () => {
   it('refuses at once a body over the queue limit (a sender fault never heals)', async () => {
     const queueUrl = await createQueue(sqs);
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { MaximumMessageSize: '1024' } }));
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['MaximumMessageSize'] }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['MaximumMessageSize'] }),
+    );
     expect(Attributes?.MaximumMessageSize).toBe('1024');
-    await expect(sendToDlq(sqs, queueUrl, ['x'.repeat(2_000)], { maxBytes: 1_048_576 })).rejects.toThrow(/refused a message/);
+    await expect(sendToDlq(sqs, queueUrl, ['x'.repeat(2_000)], { maxBytes: 1_048_576 })).rejects.toThrow(
+      /refused a message/,
+    );
   });
 });

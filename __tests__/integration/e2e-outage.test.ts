@@ -1,5 +1,11 @@
 import path from 'node:path';
-import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
 import { createKinesisClient } from '../../lib/aws/kinesisClient';
 import { createSqsClient } from '../../lib/aws/sqsClient';
@@ -30,13 +36,22 @@ const root = path.resolve(__dirname, '..', '..');
 async function peekAll(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
   const seen = new Map<string, Message>();
   for (let calls = 0; calls < 500; calls += 1) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 60,
+        WaitTimeSeconds: 0,
+      }),
+    );
     if (Messages.length === 0) break;
     for (const message of Messages) seen.set(message.MessageId ?? '', message);
   }
   const all = [...seen.values()];
   for (let i = 0; i < all.length; i += 10) {
-    const entries = all.slice(i, i + 10).map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }));
+    const entries = all
+      .slice(i, i + 10)
+      .map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }));
     await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
   }
   return all;
@@ -44,9 +59,14 @@ async function peekAll(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
 
 async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 async function storedIds(url: string): Promise<string[]> {
@@ -81,12 +101,20 @@ describe('end to end: a Postgres outage mid-run, then the replay', () => {
         root,
         services,
         // Short retry delays: the retry count and bisection are serverless.yml's, only the waits shrink.
-        esmTiming: { pollIntervalMs: 200, shardDiscoveryIntervalMs: 500, retryBaseDelayMs: 1, retryMaxDelayMs: 5, onFailureRetryDelayMs: 100 },
+        esmTiming: {
+          pollIntervalMs: 200,
+          shardDiscoveryIntervalMs: 500,
+          retryBaseDelayMs: 1,
+          retryMaxDelayMs: 5,
+          onFailureRetryDelayMs: 100,
+        },
       }),
       loadServerlessConfig({ cwd: root, stage: 'local' }),
     ]);
     stack = started;
-    const consumer = streamMappingsFromConfig(config, { region: stack.region }).find((m) => m.functionKey === 'consumer');
+    const consumer = streamMappingsFromConfig(config, { region: stack.region }).find(
+      (m) => m.functionKey === 'consumer',
+    );
     if (!consumer) throw new Error('serverless.yml has no consumer stream mapping');
     expect(consumer.mapping).toMatchObject({ bisectBatchOnFunctionError: true, onFailure: expect.anything() });
     maximumRetryAttempts = consumer.mapping.maximumRetryAttempts;
@@ -101,12 +129,26 @@ describe('end to end: a Postgres outage mid-run, then the replay', () => {
   }, 60_000);
 
   it('keeps accepting while Postgres is down, dead-letters the failed ranges, and the replay stores every event once', async () => {
-    const aws: AwsConfig = { region: stack.region, kinesisEndpoint: stack.kinesisEndpoint, sqsEndpoint: stack.sqsEndpoint, streamAddressing: 'name' };
+    const aws: AwsConfig = {
+      region: stack.region,
+      kinesisEndpoint: stack.kinesisEndpoint,
+      sqsEndpoint: stack.sqsEndpoint,
+      streamAddressing: 'name',
+    };
     const kinesis = createKinesisClient(aws);
     const sqs = createSqsClient(aws);
     const send = async (seed: number): Promise<string[]> => {
       const outcomes: RequestOutcome[] = [];
-      const stats = await runLoad({ apiUrl: stack.apiUrl, apiKey: stack.apiKey, rate: 1_000, durationSeconds: 30, events: HALF, batchSize: 50, seed, onResponse: (o) => outcomes.push(o) });
+      const stats = await runLoad({
+        apiUrl: stack.apiUrl,
+        apiKey: stack.apiKey,
+        rate: 1_000,
+        durationSeconds: 30,
+        events: HALF,
+        batchSize: 50,
+        seed,
+        onResponse: (o) => outcomes.push(o),
+      });
       expect(stats).toMatchObject({ eventsSent: HALF, accepted: HALF, byStatus: { '202': HALF / 50 } });
       return outcomes.flatMap((o) => o.acceptedIds);
     };
@@ -134,9 +176,16 @@ describe('end to end: a Postgres outage mid-run, then the replay', () => {
     const covered: string[] = [];
     for (const message of messages) {
       const body = JSON.parse(message.Body ?? '') as LambdaFailureRecord;
-      expect(Object.keys(body)).toEqual(['requestContext', 'responseContext', 'version', 'timestamp', 'KinesisBatchInfo']);
+      expect(Object.keys(body)).toEqual([
+        'requestContext',
+        'responseContext',
+        'version',
+        'timestamp',
+        'KinesisBatchInfo',
+      ]);
       const parsed = parseDlqMessage(message.Body ?? '');
-      if (parsed.kind !== 'lambda-failure') throw new Error(`expected Lambda's on-failure record, got ${message.Body?.slice(0, 200)}`);
+      if (parsed.kind !== 'lambda-failure')
+        throw new Error(`expected Lambda's on-failure record, got ${message.Body?.slice(0, 200)}`);
       const failure = parsed.message;
       expect(failure.requestContext).toMatchObject({
         condition: 'RetryAttemptsExhausted',
@@ -144,14 +193,22 @@ describe('end to end: a Postgres outage mid-run, then the replay', () => {
         // Bisection does not use up retries: every leaf is invoked once, then retried.
         approximateInvokeCount: maximumRetryAttempts + 1,
       });
-      expect(failure.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
+      expect(failure.responseContext).toEqual({
+        statusCode: 200,
+        executedVersion: '$LATEST',
+        functionError: 'Unhandled',
+      });
       expect(failure.version).toBe('1.0');
       expect(Number.isNaN(Date.parse(failure.timestamp))).toBe(false);
       const info = failure.KinesisBatchInfo;
       expect(info).toMatchObject({ streamArn: stack.streamArn, shardId: expect.stringMatching(/^shardId-\d{12}$/) });
       const inRange = [...bySequence.entries()].filter(([key]) => {
         const [shard, sequence] = key.split('/') as [string, string];
-        return shard === info.shardId && BigInt(sequence) >= BigInt(info.startSequenceNumber) && BigInt(sequence) <= BigInt(info.endSequenceNumber);
+        return (
+          shard === info.shardId &&
+          BigInt(sequence) >= BigInt(info.startSequenceNumber) &&
+          BigInt(sequence) <= BigInt(info.endSequenceNumber)
+        );
       });
       expect(inRange).toHaveLength(info.batchSize);
       covered.push(...inRange.map(([, eventId]) => eventId));

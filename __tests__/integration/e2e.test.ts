@@ -4,7 +4,14 @@ import { Client } from 'pg';
 import { createKinesisClient } from '../../lib/aws/kinesisClient';
 import { createSqsClient } from '../../lib/aws/sqsClient';
 import { parseDlqMessage } from '../../lib/dlq/parseDlqMessage';
-import { functionNames, poisonEvent, putPoisonEvents, runLoad, seededRandom, type RequestOutcome } from '../../local/src/load';
+import {
+  functionNames,
+  poisonEvent,
+  putPoisonEvents,
+  runLoad,
+  seededRandom,
+  type RequestOutcome,
+} from '../../local/src/load';
 import { startLocalStack, type LocalStack } from '../../local/src/stack';
 import { encodeEvent, type TelemetryEvent } from '../../lib/telemetry/event';
 import { receiveAll } from '../helpers/local';
@@ -26,7 +33,12 @@ describe('end to end: POST /telemetry to Postgres, poison records to the DLQ', (
 
   beforeAll(async () => {
     services = await startServicesChild();
-    stack = await startLocalStack({ port: 0, root: path.resolve(__dirname, '..', '..'), services, esmTiming: { pollIntervalMs: 200, shardDiscoveryIntervalMs: 500 } });
+    stack = await startLocalStack({
+      port: 0,
+      root: path.resolve(__dirname, '..', '..'),
+      services,
+      esmTiming: { pollIntervalMs: 200, shardDiscoveryIntervalMs: 500 },
+    });
     db = new Client({ connectionString: stack.databaseUrl });
     await db.connect();
   }, 60_000);
@@ -37,8 +49,18 @@ describe('end to end: POST /telemetry to Postgres, poison records to the DLQ', (
   }, 30_000);
 
   it('stores every accepted event once, dead-letters every poison record with its payload, and status finds them', async () => {
-    const kinesis = createKinesisClient({ region: stack.region, kinesisEndpoint: stack.kinesisEndpoint, sqsEndpoint: undefined, streamAddressing: 'name' });
-    const sqs = createSqsClient({ region: stack.region, kinesisEndpoint: undefined, sqsEndpoint: stack.sqsEndpoint, streamAddressing: 'name' });
+    const kinesis = createKinesisClient({
+      region: stack.region,
+      kinesisEndpoint: stack.kinesisEndpoint,
+      sqsEndpoint: undefined,
+      streamAddressing: 'name',
+    });
+    const sqs = createSqsClient({
+      region: stack.region,
+      kinesisEndpoint: undefined,
+      sqsEndpoint: stack.sqsEndpoint,
+      streamAddressing: 'name',
+    });
     const random = seededRandom(2024);
     const poison: TelemetryEvent[] = Array.from({ length: POISON }, () => poisonEvent(random, functionNames(12)));
     const outcomes: RequestOutcome[] = [];
@@ -57,13 +79,20 @@ describe('end to end: POST /telemetry to Postgres, poison records to the DLQ', (
       onResponse: (outcome) => {
         outcomes.push(outcome);
         // Mid-run, so the poison records share consumer batches with valid ones.
-        if (outcomes.length === 20) poisonPut = putPoisonEvents({ kinesis, stream: { streamName: stack.streamName } }, poison);
+        if (outcomes.length === 20)
+          poisonPut = putPoisonEvents({ kinesis, stream: { streamName: stack.streamName } }, poison);
       },
     });
     expect(await poisonPut).toEqual({ put: poison, failed: 0 });
 
     // Every request answered 202, each refusing exactly the malformed items it carried.
-    expect(stats).toMatchObject({ requests: 50, eventsSent: EVENTS, byStatus: { '202': 50 }, notAccepted: 0, unanswered: 0 });
+    expect(stats).toMatchObject({
+      requests: 50,
+      eventsSent: EVENTS,
+      byStatus: { '202': 50 },
+      notAccepted: 0,
+      unanswered: 0,
+    });
     expect(stats.malformedSent).toBeGreaterThan(50);
     for (const outcome of outcomes) {
       expect(outcome.rejected).toBe(outcome.malformed);
@@ -81,7 +110,12 @@ describe('end to end: POST /telemetry to Postgres, poison records to the DLQ', (
     expect(rows.map((r) => r.event_id).sort()).toEqual([...accepted].sort());
 
     const status = await stack.status();
-    expect(status).toMatchObject({ eventsAccepted: accepted.length, written: accepted.length, relayed: accepted.length + POISON, functionErrors: 0 });
+    expect(status).toMatchObject({
+      eventsAccepted: accepted.length,
+      written: accepted.length,
+      relayed: accepted.length + POISON,
+      functionErrors: 0,
+    });
 
     // The DLQ holds each poison record once, as the consumer's record message with the exact bytes put.
     const messages = await receiveAll(sqs, stack.dlqUrl);
@@ -101,12 +135,16 @@ describe('end to end: POST /telemetry to Postgres, poison records to the DLQ', (
 
     // Status: 200 with the stored event for accepted ids; 202 (pending) for an id never sent and
     // for a dead-lettered one (from outside, dead-lettered and not yet processed look alike).
-    const get = (id: string): Promise<Response> => fetch(`${stack.apiUrl}/telemetry/${id}`, { headers: { 'x-api-key': stack.apiKey } });
+    const get = (id: string): Promise<Response> =>
+      fetch(`${stack.apiUrl}/telemetry/${id}`, { headers: { 'x-api-key': stack.apiKey } });
     const sample = accepted.filter((_id, i) => i % 250 === 0);
     for (const id of sample) {
       const response = await get(id);
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ status: 'stored', event: expect.objectContaining({ eventId: id }) });
+      expect(await response.json()).toMatchObject({
+        status: 'stored',
+        event: expect.objectContaining({ eventId: id }),
+      });
     }
     expect((await get(randomUUID())).status).toBe(202);
     expect((await get(poison[0]?.eventId ?? '')).status).toBe(202);

@@ -19,7 +19,13 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
 import { createKinesisClient } from '../../lib/aws/kinesisClient';
 import { createSqsClient } from '../../lib/aws/sqsClient';
@@ -121,7 +127,11 @@ function directPoison(): Poison[] {
       [k, 'an array'],
       { ...event(k, { k }), payload: `string payload ${k}` },
     ];
-    out.push({ data: Buffer.from(JSON.stringify(variants[k % variants.length])), partitionKey: `rogue-${k % 3}`, reason: 'invalid-event' });
+    out.push({
+      data: Buffer.from(JSON.stringify(variants[k % variants.length])),
+      partitionKey: `rogue-${k % 3}`,
+      reason: 'invalid-event',
+    });
   }
   for (let k = 0; k < DB_REJECTED; k += 1) {
     // Valid JSON and a valid event; jsonb refuses U+0000 (22P05) and an unpaired surrogate escape (22P02).
@@ -165,16 +175,27 @@ function buildRequests(valid: readonly ValidItem[]): Request[] {
       items.splice(at, 0, malformedItem(m++));
     }
     items.forEach((item, position) => {
-      if (!(typeof item === 'object' && item !== null && 'eventId' in item && typeof (item as ValidItem).i === 'number')) malformed.add(position);
+      if (
+        !(typeof item === 'object' && item !== null && 'eventId' in item && typeof (item as ValidItem).i === 'number')
+      )
+        malformed.add(position);
     });
     requests.push({ items, malformed, format: r % 4 === 3 ? 'ndjson' : 'json', gzip: r % 3 === 2 });
   }
   return requests;
 }
 
-function encode(request: Pick<Request, 'items' | 'format' | 'gzip'>): { body: Buffer | string; headers: Record<string, string> } {
-  const text = request.format === 'json' ? JSON.stringify(request.items) : request.items.map((item) => JSON.stringify(item)).join('\n');
-  const headers: Record<string, string> = { 'content-type': request.format === 'json' ? 'application/json' : 'application/x-ndjson' };
+function encode(request: Pick<Request, 'items' | 'format' | 'gzip'>): {
+  body: Buffer | string;
+  headers: Record<string, string>;
+} {
+  const text =
+    request.format === 'json'
+      ? JSON.stringify(request.items)
+      : request.items.map((item) => JSON.stringify(item)).join('\n');
+  const headers: Record<string, string> = {
+    'content-type': request.format === 'json' ? 'application/json' : 'application/x-ndjson',
+  };
   if (!request.gzip) return { body: text, headers };
   return { body: gzipSync(text), headers: { ...headers, 'content-encoding': 'gzip' } };
 }
@@ -195,7 +216,11 @@ async function send(stack: LocalStack, request: Request, result: LoadResult): Pr
   let pending: Pick<Request, 'items' | 'format' | 'gzip'> = request;
   for (let attempt = 0; attempt < 10; attempt += 1) {
     const { body, headers } = encode(pending);
-    const response = await fetch(`${stack.apiUrl}/telemetry`, { method: 'POST', headers: { ...headers, 'x-api-key': stack.apiKey }, body });
+    const response = await fetch(`${stack.apiUrl}/telemetry`, {
+      method: 'POST',
+      headers: { ...headers, 'x-api-key': stack.apiKey },
+      body,
+    });
     result.requests += 1;
     const answer = (await response.json()) as Answer;
     if (response.status === 202) {
@@ -222,14 +247,24 @@ async function send(stack: LocalStack, request: Request, result: LoadResult): Pr
 async function peekQueue(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
   const out: Message[] = [];
   for (let calls = 0; calls < 2_000; calls += 1) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+      }),
+    );
     if (Messages.length === 0) break;
     out.push(...Messages);
   }
   for (let i = 0; i < out.length; i += 10) {
     const batch = out.slice(i, i + 10);
     await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })) }),
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+      }),
     );
   }
   return out;
@@ -254,7 +289,8 @@ async function dlqContents(sqs: SQSClient, queueUrl: string): Promise<DlqContent
       continue;
     }
     contents.recordMessages += 1;
-    for (const record of parsed.message.records) contents.poison.push(`${parsed.message.reason}|${record.data ?? 'omitted'}`);
+    for (const record of parsed.message.records)
+      contents.poison.push(`${parsed.message.reason}|${record.data ?? 'omitted'}`);
   }
   contents.poison.sort();
   return contents;
@@ -295,7 +331,12 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
 
   beforeAll(async () => {
     [pg, services] = await Promise.all([startStoppablePostgres(), startServicesChild()]);
-    aws = { region: 'us-east-1', kinesisEndpoint: services.kinesisEndpoint, sqsEndpoint: services.sqsEndpoint, streamAddressing: 'name' };
+    aws = {
+      region: 'us-east-1',
+      kinesisEndpoint: services.kinesisEndpoint,
+      sqsEndpoint: services.sqsEndpoint,
+      streamAddressing: 'name',
+    };
     // A plain client: the rogue producer is not the one being throttled.
     producer = createKinesisClient(aws);
     sqs = createSqsClient(aws);
@@ -307,7 +348,13 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
       root: path.resolve(__dirname, '..', '..'),
       services: { ...services, databaseUrl: pg.url },
       clients: { kinesis: faultyKinesis },
-      esmTiming: { pollIntervalMs: 200, shardDiscoveryIntervalMs: 500, retryBaseDelayMs: 20, retryMaxDelayMs: 80, onFailureRetryDelayMs: 200 },
+      esmTiming: {
+        pollIntervalMs: 200,
+        shardDiscoveryIntervalMs: 500,
+        retryBaseDelayMs: 20,
+        retryMaxDelayMs: 80,
+        onFailureRetryDelayMs: 200,
+      },
     });
     // Connected once Postgres is back; an 'error' listener all the same, so a drop cannot crash the worker.
     db = new Client({ connectionString: pg.url });
@@ -335,7 +382,10 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
     const poisonAt = new Map<number, Poison[]>();
     // The rogue producer's records go in five bursts spread over the load (some land during the outage).
     for (let burst = 0; burst < 5; burst += 1) {
-      poisonAt.set(Math.floor(((burst + 0.5) * requests.length) / 5), poison.filter((_p, n) => n % 5 === burst));
+      poisonAt.set(
+        Math.floor(((burst + 0.5) * requests.length) / 5),
+        poison.filter((_p, n) => n % 5 === burst),
+      );
     }
 
     // --- load. Throttling for the first 40% of the requests; then, once those are answered and consumed,
@@ -357,7 +407,9 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
         // Caught up first: what the outage hits is only what is sent into it.
         await stack.drained(60_000);
         await pg.stop();
-        const probe = await fetch(`${stack.apiUrl}/telemetry/${valid[0]?.eventId}`, { headers: { 'x-api-key': stack.apiKey } });
+        const probe = await fetch(`${stack.apiUrl}/telemetry/${valid[0]?.eventId}`, {
+          headers: { 'x-api-key': stack.apiKey },
+        });
         statusDuringOutage = { status: probe.status, ...((await probe.json()) as { code?: string }) };
       })();
       outage ??= outageStarted.then(async () => {
@@ -373,7 +425,11 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
         if (index >= outageAt) await startOutage();
         const burst = poisonAt.get(index);
         if (burst) {
-          const put = await putRecords(producer, burst.map(({ data, partitionKey }) => ({ data, partitionKey })), { stream: { streamName: stack.streamName }, deadline: Date.now() + 10_000 });
+          const put = await putRecords(
+            producer,
+            burst.map(({ data, partitionKey }) => ({ data, partitionKey })),
+            { stream: { streamName: stack.streamName }, deadline: Date.now() + 10_000 },
+          );
           expect(put.failed).toEqual([]);
         }
         await send(stack, requests[index] as Request, load);
@@ -387,6 +443,9 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
 
     expect(load.accepted.size).toBe(VALID);
     expect(new Set(valid.map((item) => item.eventId))).toEqual(load.accepted);
+    // The functions' Kinesis clients came through the stack's seam: the throttling really ran.
+    expect(faultyClients.length).toBeGreaterThan(0);
+    expect(throttle.failedEntries).toBeGreaterThan(0);
     expect(load.rejectedIndexes).toBe(MALFORMED_VIA_INGEST);
     // While Postgres was down, status said so in JSON (and, below, finds the event once it is back).
     expect(statusDuringOutage).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
@@ -405,10 +464,31 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
     const writtenBeforeReplay = await count(db);
     expect(VALID - writtenBeforeReplay).toBeGreaterThanOrEqual(beforeReplay.onFailure - DB_REJECTED);
     throttle.active = true;
-    const deps = replayDeps({ region: stack.region, kinesisEndpoint: stack.kinesisEndpoint, sqsEndpoint: stack.sqsEndpoint, streamAddressing: 'name' }, { kinesis: faultyKinesis });
-    const first = await replayQueue(deps, { queueUrl: stack.dlqUrl, deadline: Date.now() + 60_000, filter: { reasons: ON_FAILURE_CONDITIONS } });
+    const clientsBeforeReplay = faultyClients.length;
+    const deps = replayDeps(
+      {
+        region: stack.region,
+        kinesisEndpoint: stack.kinesisEndpoint,
+        sqsEndpoint: stack.sqsEndpoint,
+        streamAddressing: 'name',
+      },
+      { kinesis: faultyKinesis },
+    );
+    const first = await replayQueue(deps, {
+      queueUrl: stack.dlqUrl,
+      deadline: Date.now() + 60_000,
+      filter: { reasons: ON_FAILURE_CONDITIONS },
+    });
     throttle.active = false;
-    expect(first).toMatchObject<Partial<ReplayReport>>({ replayed: beforeReplay.onFailure, failed: 0, expired: 0, unreadable: 0, stoppedBecause: 'drained' });
+    // The replay's own Kinesis client was a throttled one too.
+    expect(faultyClients.length).toBe(clientsBeforeReplay + 1);
+    expect(first).toMatchObject<Partial<ReplayReport>>({
+      replayed: beforeReplay.onFailure,
+      failed: 0,
+      expired: 0,
+      unreadable: 0,
+      stoppedBecause: 'drained',
+    });
     await stack.drained(90_000);
 
     // --- exactly: every valid event once, nothing else
@@ -417,7 +497,13 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
     );
     expect(rows.rows).toHaveLength(VALID);
     const byId = new Map(rows.rows.map((row) => [row.event_id, row]));
-    for (const item of valid) expect(byId.get(item.eventId)).toEqual({ event_id: item.eventId, source: item.source, i: item.i, note: item.note });
+    for (const item of valid)
+      expect(byId.get(item.eventId)).toEqual({
+        event_id: item.eventId,
+        source: item.source,
+        i: item.i,
+        note: item.note,
+      });
 
     // --- every poison record in the DLQ, once, with its payload and reason; no on-failure range left
     const expectedPoison = poison.map((p) => `${p.reason}|${p.data.toString('base64')}`).sort();
@@ -435,21 +521,47 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
     expect(await queueDepth(sqs, stack.dlqUrl)).toBe(afterReplay.recordMessages);
 
     // and status finds a stored event now that Postgres is back
-    const found = await fetch(`${stack.apiUrl}/telemetry/${valid[0]?.eventId}`, { headers: { 'x-api-key': stack.apiKey } });
+    const found = await fetch(`${stack.apiUrl}/telemetry/${valid[0]?.eventId}`, {
+      headers: { 'x-api-key': stack.apiKey },
+    });
     expect(found.status).toBe(200);
 
     // --- replay 2: the same replay run again finds nothing left to do and changes nothing
-    const lastIngested = await db.query<{ n: number; at: string }>('SELECT count(*)::int AS n, max(ingested_at)::text AS at FROM telemetry_events');
-    const again = await replayQueue(deps, { queueUrl: stack.dlqUrl, deadline: Date.now() + 60_000, filter: { reasons: ON_FAILURE_CONDITIONS } });
-    expect(again).toMatchObject<Partial<ReplayReport>>({ replayed: 0, recordsReplayed: 0, skipped: afterReplay.recordMessages, failed: 0, unreadable: 0 });
+    const lastIngested = await db.query<{ n: number; at: string }>(
+      'SELECT count(*)::int AS n, max(ingested_at)::text AS at FROM telemetry_events',
+    );
+    const again = await replayQueue(deps, {
+      queueUrl: stack.dlqUrl,
+      deadline: Date.now() + 60_000,
+      filter: { reasons: ON_FAILURE_CONDITIONS },
+    });
+    expect(again).toMatchObject<Partial<ReplayReport>>({
+      replayed: 0,
+      recordsReplayed: 0,
+      skipped: afterReplay.recordMessages,
+      failed: 0,
+      unreadable: 0,
+    });
 
     // --- replay 3, everything that arrived before now: the poison goes round the pipeline once more
     // and comes back to the DLQ unchanged; no row is added or changed. (`until` keeps the run from
     // picking up the messages its own re-put records produce: see the last test.)
-    const third = await replayQueue(deps, { queueUrl: stack.dlqUrl, deadline: Date.now() + 60_000, filter: { until: Date.now() } });
-    expect(third).toMatchObject<Partial<ReplayReport>>({ replayed: afterReplay.recordMessages, recordsReplayed: poison.length, failed: 0, unreadable: 0, stoppedBecause: 'drained' });
+    const third = await replayQueue(deps, {
+      queueUrl: stack.dlqUrl,
+      deadline: Date.now() + 60_000,
+      filter: { until: Date.now() },
+    });
+    expect(third).toMatchObject<Partial<ReplayReport>>({
+      replayed: afterReplay.recordMessages,
+      recordsReplayed: poison.length,
+      failed: 0,
+      unreadable: 0,
+      stoppedBecause: 'drained',
+    });
     await stack.drained(90_000);
-    expect((await db.query('SELECT count(*)::int AS n, max(ingested_at)::text AS at FROM telemetry_events')).rows).toEqual(lastIngested.rows);
+    expect(
+      (await db.query('SELECT count(*)::int AS n, max(ingested_at)::text AS at FROM telemetry_events')).rows,
+    ).toEqual(lastIngested.rows);
     const afterThird = await dlqContents(sqs, stack.dlqUrl);
     expect(afterThird.onFailure).toBe(0);
     expect(afterThird.poison).toEqual(expectedPoison);
@@ -479,17 +591,30 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
   // at the messages sent before it started.
   it('an unfiltered replay ends once it has handled what was on the queue when it started', async () => {
     const before = await dlqContents(sqs, stack.dlqUrl);
-    const report = await replayQueue(replayDeps({ region: stack.region, kinesisEndpoint: stack.kinesisEndpoint, sqsEndpoint: stack.sqsEndpoint, streamAddressing: 'name' }), {
-      queueUrl: stack.dlqUrl,
-      deadline: Date.now() + 6_000,
-    });
+    const report = await replayQueue(
+      replayDeps({
+        region: stack.region,
+        kinesisEndpoint: stack.kinesisEndpoint,
+        sqsEndpoint: stack.sqsEndpoint,
+        streamAddressing: 'name',
+      }),
+      {
+        queueUrl: stack.dlqUrl,
+        deadline: Date.now() + 6_000,
+      },
+    );
     await stack.drained(90_000);
-    expect({ stoppedBecause: report.stoppedBecause, recordsReplayed: report.recordsReplayed }).toEqual({ stoppedBecause: 'drained', recordsReplayed: before.poison.length + before.onFailureRecords });
+    expect({ stoppedBecause: report.stoppedBecause, recordsReplayed: report.recordsReplayed }).toEqual({
+      stoppedBecause: 'drained',
+      recordsReplayed: before.poison.length + before.onFailureRecords,
+    });
   }, 60_000);
 });
 
 async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+  );
   return Number(Attributes?.ApproximateNumberOfMessages ?? -1);
 }
 

@@ -29,7 +29,8 @@ describe('gzip bomb', () => {
   it('is stopped at the limit: at most one chunk past it is ever inflated', async () => {
     const result = await gunzipBounded(bomb.body, DEFAULT_MAX_BODY_BYTES);
     expect(result.ok).toBe(false);
-    if (result.ok || result.reason !== 'too-large') throw new Error(`expected too-large, got ${JSON.stringify(result)}`);
+    if (result.ok || result.reason !== 'too-large')
+      throw new Error(`expected too-large, got ${JSON.stringify(result)}`);
     expect(result.inflatedBytes).toBeGreaterThan(DEFAULT_MAX_BODY_BYTES);
     expect(result.inflatedBytes).toBeLessThanOrEqual(DEFAULT_MAX_BODY_BYTES + GUNZIP_CHUNK_BYTES);
   });
@@ -38,7 +39,10 @@ describe('gzip bomb', () => {
     const kinesis = testKinesis();
     const stream = await createStream(kinesis);
     const answer = await handleIngest(
-      postTelemetry({ headers: { 'x-api-key': 'k', 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb.body }),
+      postTelemetry({
+        headers: { 'x-api-key': 'k', 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: bomb.body,
+      }),
       Date.now() + 20_000,
       ingestDeps(kinesis, stream, { apiKeys: ['k'] }),
     );
@@ -55,7 +59,10 @@ describe('gunzipBounded', () => {
     expect(result).toEqual({ ok: true, data: Buffer.concat([data, data]) });
   });
   it('reports corrupt input as a result, not an exception', async () => {
-    await expect(gunzipBounded(Buffer.from('plain text'), 100)).resolves.toMatchObject({ ok: false, reason: 'corrupt' });
+    await expect(gunzipBounded(Buffer.from('plain text'), 100)).resolves.toMatchObject({
+      ok: false,
+      reason: 'corrupt',
+    });
   });
 });
 
@@ -88,7 +95,10 @@ describe('body format and encoding', () => {
 describe('parseItems', () => {
   it('refuses more NDJSON lines than the limit', () => {
     const body = Buffer.from('{}\n'.repeat(200_000));
-    expect(parseItems(body, 'ndjson', 10)).toMatchObject({ ok: false, failure: { status: 413, code: 'TOO_MANY_EVENTS' } });
+    expect(parseItems(body, 'ndjson', 10)).toMatchObject({
+      ok: false,
+      failure: { status: 413, code: 'TOO_MANY_EVENTS' },
+    });
   });
   it('parses a deeply nested body without exhausting the stack (it is refused per item later)', () => {
     const depth = 100_000;

@@ -11,7 +11,13 @@
  * also fails on any rejection that ingest leaves behind while it runs.
  */
 import { gzipSync } from 'node:zlib';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  type KinesisClient,
+  type _Record,
+} from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { hashApiKey } from '../../lib/auth/apiKey';
@@ -68,7 +74,11 @@ class StreamTail {
     const { Shards = [] } = await this.kinesis.send(new ListShardsCommand({ StreamName: this.stream }));
     expect(Shards).toHaveLength(1);
     const { ShardIterator } = await this.kinesis.send(
-      new GetShardIteratorCommand({ StreamName: this.stream, ShardId: Shards[0]?.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      new GetShardIteratorCommand({
+        StreamName: this.stream,
+        ShardId: Shards[0]?.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
     );
     this.iterator = ShardIterator;
   }
@@ -88,14 +98,37 @@ class StreamTail {
 
 // --- arbitraries ----------------------------------------------------------------------------------
 
-const hostile = fc.constantFrom('\u0000', '\ud800', '\udfff', '\ufffe', '\uffff', '😀', "'; DROP TABLE telemetry_events; --", '\\', '"', '\n', '\r\n', '\u2028', '__proto__');
+const hostile = fc.constantFrom(
+  '\u0000',
+  '\ud800',
+  '\udfff',
+  '\ufffe',
+  '\uffff',
+  '😀',
+  "'; DROP TABLE telemetry_events; --",
+  '\\',
+  '"',
+  '\n',
+  '\r\n',
+  '\u2028',
+  '__proto__',
+);
 const anyString = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }) },
   { weight: 1, arbitrary: hostile },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('a', 'é', '😀', '\u0000'), fc.integer({ min: 200, max: 1_100_000 })).map(([c, n]) => c.repeat(n)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('a', 'é', '😀', '\u0000'), fc.integer({ min: 200, max: 1_100_000 }))
+      .map(([c, n]) => c.repeat(n)),
+  },
 );
-const keyString = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), hostile, fc.constantFrom('constructor', 'toString', 'hasOwnProperty', 'eventId', 'source', 'v'));
+const keyString = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  hostile,
+  fc.constantFrom('constructor', 'toString', 'hasOwnProperty', 'eventId', 'source', 'v'),
+);
 
 /** Nested arrays/objects to a chosen depth, around MAX_NESTING_DEPTH and far past it. */
 const deep = fc.tuple(fc.integer({ min: 1, max: 400 }), fc.boolean()).map(([depth, arrays]) => {
@@ -112,8 +145,27 @@ const jsonish: fc.Arbitrary<unknown> = fc.oneof(
 
 const timestamp = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }) },
-  { weight: 3, arbitrary: fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString()) },
-  { weight: 1, arbitrary: fc.constantFrom('2024-05-01T12:00:00+02:00', '2024-05-01T12:00:00.123456789Z', '2024-05-01', '2024-13-45T99:99:99Z', 'now', '', 1e300, -1e300, Number.NaN, 0.5) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
+      .map((d) => d.toISOString()),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '2024-05-01T12:00:00+02:00',
+      '2024-05-01T12:00:00.123456789Z',
+      '2024-05-01',
+      '2024-13-45T99:99:99Z',
+      'now',
+      '',
+      1e300,
+      -1e300,
+      Number.NaN,
+      0.5,
+    ),
+  },
   { weight: 1, arbitrary: fc.oneof(fc.double(), anyString, fc.boolean(), fc.constant(null)) },
 );
 
@@ -125,11 +177,25 @@ const item: fc.Arbitrary<unknown> = fc.oneof(
       .tuple(
         fc.record(
           {
-            source: fc.oneof({ weight: 8, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }) }, { weight: 1, arbitrary: fc.string({ minLength: 250, maxLength: 260 }) }, { weight: 2, arbitrary: jsonish }),
+            source: fc.oneof(
+              { weight: 8, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }) },
+              { weight: 1, arbitrary: fc.string({ minLength: 250, maxLength: 260 }) },
+              { weight: 2, arbitrary: jsonish },
+            ),
             timestamp,
-            eventId: fc.oneof({ weight: 4, arbitrary: fc.uuid() }, { weight: 1, arbitrary: fc.uuid().map((u) => u.toUpperCase()) }, { weight: 1, arbitrary: jsonish }),
-            type: fc.oneof({ weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 20 }) }, { weight: 1, arbitrary: jsonish }),
-            durationMs: fc.oneof({ weight: 4, arbitrary: fc.double({ min: 0, max: 1e9, noNaN: true }) }, { weight: 1, arbitrary: jsonish }),
+            eventId: fc.oneof(
+              { weight: 4, arbitrary: fc.uuid() },
+              { weight: 1, arbitrary: fc.uuid().map((u) => u.toUpperCase()) },
+              { weight: 1, arbitrary: jsonish },
+            ),
+            type: fc.oneof(
+              { weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 20 }) },
+              { weight: 1, arbitrary: jsonish },
+            ),
+            durationMs: fc.oneof(
+              { weight: 4, arbitrary: fc.double({ min: 0, max: 1e9, noNaN: true }) },
+              { weight: 1, arbitrary: jsonish },
+            ),
           },
           { requiredKeys: ['source', 'timestamp'] },
         ),
@@ -149,8 +215,29 @@ function serialize(items: readonly unknown[], shape: 'json-array' | 'json-object
 }
 
 const contentType = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('application/json', 'application/x-ndjson', 'application/json; charset=utf-8', 'application/x-ndjson; charset="UTF-8"', 'APPLICATION/JSON') },
-  { weight: 2, arbitrary: fc.constantFrom('application/json; charset=latin1', 'text/plain', 'application/xml', 'multipart/form-data; boundary=x', '', ';;;', 'application/json;charset', 'application/jsonl') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      'application/json',
+      'application/x-ndjson',
+      'application/json; charset=utf-8',
+      'application/x-ndjson; charset="UTF-8"',
+      'APPLICATION/JSON',
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'application/json; charset=latin1',
+      'text/plain',
+      'application/xml',
+      'multipart/form-data; boundary=x',
+      '',
+      ';;;',
+      'application/json;charset',
+      'application/jsonl',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 60 }) },
   { weight: 2, arbitrary: fc.constant(undefined) },
 );
@@ -162,41 +249,103 @@ const contentEncoding = fc.oneof(
 );
 const apiKey = fc.oneof(
   { weight: 6, arbitrary: fc.constant(API_KEY) },
-  { weight: 1, arbitrary: fc.constantFrom(undefined, '', ` ${API_KEY}`, API_KEY.toUpperCase(), `${API_KEY}\u0000`, 'x'.repeat(10_000)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      undefined,
+      '',
+      ` ${API_KEY}`,
+      API_KEY.toUpperCase(),
+      `${API_KEY}\u0000`,
+      'x'.repeat(10_000),
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 80 }) },
 );
-const idempotencyKey = fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) });
+const idempotencyKey = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(undefined) },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
+);
 
 /** The bytes on the wire: text, raw bytes (as base64), gzip (whole, truncated, corrupted), or nothing. */
-type Wire = { kind: 'text'; text: string } | { kind: 'bytes'; bytes: Buffer } | { kind: 'base64-claimed'; text: string };
+type Wire =
+  | { kind: 'text'; text: string }
+  | { kind: 'bytes'; bytes: Buffer }
+  | { kind: 'base64-claimed'; text: string };
 
 const wire: fc.Arbitrary<{ wire: Wire; gzipped: boolean }> = fc.oneof(
-  { weight: 5, arbitrary: fc.tuple(fc.array(item, { maxLength: 8 }), format).map(([items, shape]) => ({ wire: { kind: 'text' as const, text: serialize(items, shape) }, gzipped: false })) },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(fc.array(item, { maxLength: 8 }), format)
+      .map(([items, shape]) => ({ wire: { kind: 'text' as const, text: serialize(items, shape) }, gzipped: false })),
+  },
   {
     weight: 3,
-    arbitrary: fc.tuple(fc.array(item, { maxLength: 8 }), format, fc.constantFrom('whole', 'truncated', 'corrupt', 'doubled'), fc.nat()).map(([items, shape, how, at]) => {
-      const zipped = gzipSync(serialize(items, shape));
-      let bytes = zipped;
-      if (how === 'truncated') bytes = zipped.subarray(0, at % zipped.length);
-      if (how === 'corrupt') {
-        bytes = Buffer.from(zipped);
-        const position = at % bytes.length;
-        bytes[position] = (bytes[position] ?? 0) ^ 0xff;
-      }
-      if (how === 'doubled') bytes = Buffer.concat([zipped, zipped]);
-      return { wire: { kind: 'bytes' as const, bytes }, gzipped: true };
-    }),
+    arbitrary: fc
+      .tuple(
+        fc.array(item, { maxLength: 8 }),
+        format,
+        fc.constantFrom('whole', 'truncated', 'corrupt', 'doubled'),
+        fc.nat(),
+      )
+      .map(([items, shape, how, at]) => {
+        const zipped = gzipSync(serialize(items, shape));
+        let bytes = zipped;
+        if (how === 'truncated') bytes = zipped.subarray(0, at % zipped.length);
+        if (how === 'corrupt') {
+          bytes = Buffer.from(zipped);
+          const position = at % bytes.length;
+          bytes[position] = (bytes[position] ?? 0) ^ 0xff;
+        }
+        if (how === 'doubled') bytes = Buffer.concat([zipped, zipped]);
+        return { wire: { kind: 'bytes' as const, bytes }, gzipped: true };
+      }),
   },
-  { weight: 2, arbitrary: fc.uint8Array({ maxLength: 300 }).map((bytes) => ({ wire: { kind: 'bytes' as const, bytes: Buffer.from(bytes) }, gzipped: false })) },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }).map((text) => ({ wire: { kind: 'text' as const, text }, gzipped: false })) },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 200 }).map((text) => ({ wire: { kind: 'base64-claimed' as const, text }, gzipped: false })) },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', '\n\n', '[]', '{}', 'null', '[[[[', '"\\ud800"', '{"source":"a","timestamp":1}'.repeat(3)).map((text) => ({ wire: { kind: 'text' as const, text }, gzipped: false })) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 200_000 }).map((depth) => ({ wire: { kind: 'text' as const, text: `${'['.repeat(depth)}${']'.repeat(depth)}` }, gzipped: false })) },
-  { weight: 1, arbitrary: fc.integer({ min: 5_000_000, max: 6_500_000 }).map((n) => ({ wire: { kind: 'text' as const, text: `{"source":"big","timestamp":1,"x":"${'a'.repeat(n)}"}` }, gzipped: false })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .uint8Array({ maxLength: 300 })
+      .map((bytes) => ({ wire: { kind: 'bytes' as const, bytes: Buffer.from(bytes) }, gzipped: false })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .string({ unit: 'binary', maxLength: 300 })
+      .map((text) => ({ wire: { kind: 'text' as const, text }, gzipped: false })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .string({ unit: 'binary-ascii', maxLength: 200 })
+      .map((text) => ({ wire: { kind: 'base64-claimed' as const, text }, gzipped: false })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('', ' ', '\n\n', '[]', '{}', 'null', '[[[[', '"\\ud800"', '{"source":"a","timestamp":1}'.repeat(3))
+      .map((text) => ({ wire: { kind: 'text' as const, text }, gzipped: false })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 1, max: 200_000 }).map((depth) => ({
+      wire: { kind: 'text' as const, text: `${'['.repeat(depth)}${']'.repeat(depth)}` },
+      gzipped: false,
+    })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 5_000_000, max: 6_500_000 }).map((n) => ({
+      wire: { kind: 'text' as const, text: `{"source":"big","timestamp":1,"x":"${'a'.repeat(n)}"}` },
+      gzipped: false,
+    })),
+  },
 );
 
 function toEvent(request: { wire: Wire; headers: Record<string, string | undefined> }): APIGatewayProxyEventV2 {
-  const headers = Object.fromEntries(Object.entries(request.headers).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   const { wire: w } = request;
   if (w.kind === 'text') return postTelemetry({ headers, body: w.text });
   if (w.kind === 'bytes') return postTelemetry({ headers, body: w.bytes });
@@ -223,7 +372,10 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<Answer> {
   if (answer.statusCode >= 400) {
     expect(typeof body.code).toBe('string');
     expect(typeof body.message).toBe('string');
-    expect({ code: body.code, status: CODE_STATUS[body.code as string] }).toEqual({ code: body.code, status: answer.statusCode });
+    expect({ code: body.code, status: CODE_STATUS[body.code as string] }).toEqual({
+      code: body.code,
+      status: answer.statusCode,
+    });
   } else {
     expect(answer.statusCode).toBe(202);
   }
@@ -231,7 +383,10 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<Answer> {
 }
 
 /** The items ingest parsed, as it parsed them (JSON round trip), when the request's body is one we built from items. */
-function expectedEvent(sent: Record<string, unknown>, eventId: string): Omit<TelemetryEvent, 'receivedAt' | 'timestamp'> & { timestampMs: number } {
+function expectedEvent(
+  sent: Record<string, unknown>,
+  eventId: string,
+): Omit<TelemetryEvent, 'receivedAt' | 'timestamp'> & { timestampMs: number } {
   const ts = sent.timestamp;
   return {
     v: 1,
@@ -277,7 +432,11 @@ async function checkStream(answer: Answer, sentItems: readonly unknown[] | undef
 function parsedItemsOf(text: string, contentTypeHeader: string | undefined): unknown[] | undefined {
   try {
     const type = (contentTypeHeader ?? 'application/json').toLowerCase();
-    if (type.includes('ndjson') || type.includes('jsonl')) return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+    if (type.includes('ndjson') || type.includes('jsonl'))
+      return text
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as unknown);
     const value = JSON.parse(text) as unknown;
     return Array.isArray(value) ? value : [value];
   } catch {
@@ -293,7 +452,12 @@ beforeAll(async () => {
   deps = {
     ...createObservability('ingest-fuzz', { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
     kinesis,
-    config: { stream: { streamName: stream }, apiKeyHashes: [Buffer.from(hashApiKey(API_KEY), 'hex')], maxBodyBytes: 5 * 1024 * 1024, maxEventsPerRequest: MAX_EVENTS },
+    config: {
+      stream: { streamName: stream },
+      apiKeyHashes: [Buffer.from(hashApiKey(API_KEY), 'hex')],
+      maxBodyBytes: 5 * 1024 * 1024,
+      maxEventsPerRequest: MAX_EVENTS,
+    },
   };
   tail = new StreamTail(kinesis, stream);
   await tail.start();
@@ -301,19 +465,40 @@ beforeAll(async () => {
 
 afterAll(() => {
   kinesis?.destroy();
-  const statuses = [...seen.byStatus.entries()].sort(([a], [b]) => a - b).map(([status, n]) => `${status}:${n}`).join(' ');
-  console.log(`ingest fuzz: ${seen.requests} requests (${statuses}); ${seen.accepted} events accepted and compared on the stream, ${seen.rejectedItems} items rejected`);
+  const statuses = [...seen.byStatus.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([status, n]) => `${status}:${n}`)
+    .join(' ');
+  console.log(
+    `ingest fuzz: ${seen.requests} requests (${statuses}); ${seen.accepted} events accepted and compared on the stream, ${seen.rejectedItems} items rejected`,
+  );
 });
 
 describe('ingest under generated input (fast-check, real kinesalite)', () => {
   it('answers any request (body, headers, encoding, key) with JSON below 500 and a stable code, and puts only what it accepts', async () => {
     await fc.assert(
-      fc.asyncProperty(wire, contentType, contentEncoding, apiKey, idempotencyKey, fc.dictionary(fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 20 }), fc.string({ maxLength: 40 }), { maxKeys: 3 }), async (body, type, encoding, key, idem, extra) => {
-        const headers = { ...extra, 'content-type': type, 'content-encoding': body.gzipped ? (encoding ?? 'gzip') : encoding, 'x-api-key': key, 'idempotency-key': idem };
-        const answer = await ingest(toEvent({ wire: body.wire, headers }));
-        if (key !== API_KEY) expect(answer.body.code).toBe('UNAUTHORIZED');
-        await checkStream(answer, undefined);
-      }),
+      fc.asyncProperty(
+        wire,
+        contentType,
+        contentEncoding,
+        apiKey,
+        idempotencyKey,
+        fc.dictionary(fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 20 }), fc.string({ maxLength: 40 }), {
+          maxKeys: 3,
+        }),
+        async (body, type, encoding, key, idem, extra) => {
+          const headers = {
+            ...extra,
+            'content-type': type,
+            'content-encoding': body.gzipped ? (encoding ?? 'gzip') : encoding,
+            'x-api-key': key,
+            'idempotency-key': idem,
+          };
+          const answer = await ingest(toEvent({ wire: body.wire, headers }));
+          if (key !== API_KEY) expect(answer.body.code).toBe('UNAUTHORIZED');
+          await checkStream(answer, undefined);
+        },
+      ),
       { numRuns: 1_300 },
     );
   }, 60_000);
@@ -327,7 +512,10 @@ describe('ingest under generated input (fast-check, real kinesalite)', () => {
         idempotencyKey,
         async (items, shape, gzipped, idem) => {
           const text = serialize(items, shape);
-          const headers: Record<string, string> = { 'x-api-key': API_KEY, 'content-type': shape === 'ndjson' ? 'application/x-ndjson' : 'application/json' };
+          const headers: Record<string, string> = {
+            'x-api-key': API_KEY,
+            'content-type': shape === 'ndjson' ? 'application/x-ndjson' : 'application/json',
+          };
           if (gzipped) headers['content-encoding'] = 'gzip';
           if (idem !== undefined) headers['idempotency-key'] = idem;
           const answer = await ingest(postTelemetry({ headers, body: gzipped ? gzipSync(text) : text }));
@@ -342,13 +530,24 @@ describe('ingest under generated input (fast-check, real kinesalite)', () => {
 
   it('always accepts well-formed events, whatever their strings and payloads hold', async () => {
     const storable = fc.string({ unit: 'grapheme', maxLength: 30 }).filter((s) => !UNSTORABLE.test(s));
-    const payloadValue = fc.jsonValue({ maxDepth: MAX_NESTING_DEPTH - 60, stringUnit: 'grapheme' }).filter((v) => !UNSTORABLE.test(JSON.stringify(v)));
+    const payloadValue = fc
+      .jsonValue({ maxDepth: MAX_NESTING_DEPTH - 60, stringUnit: 'grapheme' })
+      .filter((v) => !UNSTORABLE.test(JSON.stringify(v)));
     const good = fc
       .tuple(
         fc.record(
           {
             source: storable.filter((s) => s.length > 0 && s.length <= 256),
-            timestamp: fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString())),
+            timestamp: fc.oneof(
+              fc.integer({ min: 0, max: 4_102_444_800_000 }),
+              fc
+                .date({
+                  min: new Date('1970-01-01T00:00:00Z'),
+                  max: new Date('2099-12-31T00:00:00Z'),
+                  noInvalidDate: true,
+                })
+                .map((d) => d.toISOString()),
+            ),
             type: storable.filter((s) => s.length > 0 && s.length <= 128),
             durationMs: fc.double({ min: 0, max: 1e12, noNaN: true, noDefaultInfinity: true }),
           },
@@ -359,7 +558,12 @@ describe('ingest under generated input (fast-check, real kinesalite)', () => {
       .map(([named, extra]) => ({ ...extra, ...named }));
     await fc.assert(
       fc.asyncProperty(fc.array(good, { minLength: 1, maxLength: 20 }), async (items) => {
-        const answer = await ingest(postTelemetry({ headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: JSON.stringify(items) }));
+        const answer = await ingest(
+          postTelemetry({
+            headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+            body: JSON.stringify(items),
+          }),
+        );
         expect(answer.status).toBe(202);
         expect((answer.body as unknown as AcceptedBody).rejected).toEqual([]);
         await checkStream(answer, JSON.parse(JSON.stringify(items)) as unknown[]);
@@ -370,21 +574,29 @@ describe('ingest under generated input (fast-check, real kinesalite)', () => {
 
   it('refuses every request without the right key before it reads the body', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 600 }), fc.constant(undefined), fc.constant(`${API_KEY} `)), wire, async (key, body) => {
-        fc.pre(key !== API_KEY);
-        const event = toEvent({ wire: body.wire, headers: { 'x-api-key': key, 'content-type': 'application/json' } });
-        let touched = false;
-        const original = event.body;
-        Object.defineProperty(event, 'body', {
-          get: () => {
-            touched = true;
-            return original;
-          },
-        });
-        const answer = await ingest(event);
-        expect({ status: answer.status, code: answer.body.code, touched }).toEqual({ status: 401, code: 'UNAUTHORIZED', touched: false });
-        await checkStream(answer, undefined);
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 600 }), fc.constant(undefined), fc.constant(`${API_KEY} `)),
+        wire,
+        async (key, body) => {
+          fc.pre(key !== API_KEY);
+          const event = toEvent({ wire: body.wire, headers: { 'x-api-key': key, 'content-type': 'application/json' } });
+          let touched = false;
+          const original = event.body;
+          Object.defineProperty(event, 'body', {
+            get: () => {
+              touched = true;
+              return original;
+            },
+          });
+          const answer = await ingest(event);
+          expect({ status: answer.status, code: answer.body.code, touched }).toEqual({
+            status: 401,
+            code: 'UNAUTHORIZED',
+            touched: false,
+          });
+          await checkStream(answer, undefined);
+        },
+      ),
       { numRuns: 300 },
     );
   }, 60_000);

@@ -42,7 +42,12 @@ describe('the exported ingest handler', () => {
     ];
     const answer = await handler?.(
       postTelemetry({
-        headers: { 'x-api-key': API_KEY, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip', 'idempotency-key': 'h-1' },
+        headers: {
+          'x-api-key': API_KEY,
+          'content-type': 'application/x-ndjson',
+          'content-encoding': 'gzip',
+          'idempotency-key': 'h-1',
+        },
         body: gzipSync(events.map((event) => JSON.stringify(event)).join('\n')),
       }),
       lambdaContext(10_000, 'ingest'),
@@ -61,7 +66,12 @@ describe('the exported ingest handler', () => {
     ]);
 
     const emf = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => '_aws' in entry);
-    expect(emf).toMatchObject({ EventsAccepted: 2, EventsRejected: 0, PutRecordsRetries: 0, _aws: { CloudWatchMetrics: [{ Namespace: 'TelemetryTest' }] } });
+    expect(emf).toMatchObject({
+      EventsAccepted: 2,
+      EventsRejected: 0,
+      PutRecordsRetries: 0,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'TelemetryTest' }] },
+    });
 
     // a wrong key is refused by the same container
     const refused = await handler?.(postTelemetry({ headers: { 'x-api-key': 'nope' }, body: '{}' }), lambdaContext());
@@ -82,7 +92,9 @@ describe('the exported ingest handler', () => {
     };
     jest.spyOn(process.stdout, 'write').mockImplementation(capture);
     jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-    await expect(handler?.(postTelemetry({ headers: { 'x-api-key': API_KEY }, body: '{}' }), lambdaContext())).rejects.toMatchObject({
+    await expect(
+      handler?.(postTelemetry({ headers: { 'x-api-key': API_KEY }, body: '{}' }), lambdaContext()),
+    ).rejects.toMatchObject({
       name: 'ConfigError',
       message: expect.stringMatching(/API_KEY_HASHES/),
     });
@@ -92,7 +104,11 @@ describe('the exported ingest handler', () => {
       .filter((line) => line.includes('"invocation failed"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatchObject({ level: 'ERROR', code: 'CONFIG_INVALID', error: expect.stringMatching(/API_KEY_HASHES/) });
+    expect(failures[0]).toMatchObject({
+      level: 'ERROR',
+      code: 'CONFIG_INVALID',
+      error: expect.stringMatching(/API_KEY_HASHES/),
+    });
   });
 });
 

@@ -25,7 +25,10 @@ function parse<T>(answer: APIGatewayProxyStructuredResultV2): T {
   return JSON.parse(answer.body ?? '') as T;
 }
 
-async function streamEvents(kinesis: KinesisClient, stream: string): Promise<{ event: TelemetryEvent; partitionKey: string; shardId: string }[]> {
+async function streamEvents(
+  kinesis: KinesisClient,
+  stream: string,
+): Promise<{ event: TelemetryEvent; partitionKey: string; shardId: string }[]> {
   const records = await readAllRecords(kinesis, stream);
   return records.map((record) => ({
     event: JSON.parse(Buffer.from(record.Data ?? []).toString('utf8')) as TelemetryEvent,
@@ -43,7 +46,13 @@ describe('POST /telemetry accepted (real kinesalite)', () => {
   });
 
   it('takes one JSON object: 202, Location, and the record on the stream is exactly the normalised event', async () => {
-    const body = JSON.stringify({ source: 'checkout-fn', timestamp: 1_700_000_000_000, durationMs: 12.5, coldStart: true, memory: { mb: 512 } });
+    const body = JSON.stringify({
+      source: 'checkout-fn',
+      timestamp: 1_700_000_000_000,
+      durationMs: 12.5,
+      coldStart: true,
+      memory: { mb: 512 },
+    });
     const answer = await handleIngest(postTelemetry({ headers: JSON_HEADERS, body }), soon(), deps(kinesis, stream));
 
     expect(answer.statusCode).toBe(202);
@@ -75,8 +84,16 @@ describe('POST /telemetry accepted (real kinesalite)', () => {
 
   it('takes a JSON array across sources: the stream holds exactly the accepted events, keyed by source, in order per source', async () => {
     const sources = ['api', 'worker', 'cron'];
-    const items = Array.from({ length: 60 }, (_, i) => ({ source: sources[i % 3], timestamp: new Date(1_700_000_000_000 + i).toISOString(), seq: i }));
-    const answer = await handleIngest(postTelemetry({ headers: JSON_HEADERS, body: JSON.stringify(items) }), soon(), deps(kinesis, stream));
+    const items = Array.from({ length: 60 }, (_, i) => ({
+      source: sources[i % 3],
+      timestamp: new Date(1_700_000_000_000 + i).toISOString(),
+      seq: i,
+    }));
+    const answer = await handleIngest(
+      postTelemetry({ headers: JSON_HEADERS, body: JSON.stringify(items) }),
+      soon(),
+      deps(kinesis, stream),
+    );
     expect(answer.statusCode).toBe(202);
     const result = parse<AcceptedBody>(answer);
     expect(result.accepted).toBe(60);
@@ -105,11 +122,17 @@ describe('POST /telemetry accepted (real kinesalite)', () => {
       JSON.stringify({ source: 'b', timestamp: 1_714_557_600_000 }),
       '',
     ].join('\r\n');
-    const answer = await handleIngest(postTelemetry({ headers: { ...JSON_HEADERS, 'content-type': 'application/x-ndjson' }, body }), soon(), deps(kinesis, stream));
+    const answer = await handleIngest(
+      postTelemetry({ headers: { ...JSON_HEADERS, 'content-type': 'application/x-ndjson' }, body }),
+      soon(),
+      deps(kinesis, stream),
+    );
     expect(answer.statusCode).toBe(202);
     const result = parse<AcceptedBody>(answer);
     expect(result.accepted).toBe(2);
-    expect(result.rejected).toEqual([{ index: 1, code: 'INVALID_JSON', error: expect.stringContaining('not valid JSON') }]);
+    expect(result.rejected).toEqual([
+      { index: 1, code: 'INVALID_JSON', error: expect.stringContaining('not valid JSON') },
+    ]);
 
     const onStream = await streamEvents(kinesis, stream);
     expect(onStream.map((r) => r.event.eventId).sort()).toEqual([...result.eventIds].sort());
@@ -150,7 +173,11 @@ describe('POST /telemetry accepted (real kinesalite)', () => {
       { source: 'c', timestamp: 3 },
     ];
     const send = (headers: Record<string, string>): Promise<AcceptedBody> =>
-      handleIngest(postTelemetry({ headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(items) }), soon(), deps(kinesis, stream)).then((a) => parse<AcceptedBody>(a));
+      handleIngest(
+        postTelemetry({ headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(items) }),
+        soon(),
+        deps(kinesis, stream),
+      ).then((a) => parse<AcceptedBody>(a));
 
     const first = await send({ 'idempotency-key': 'upload-42' });
     const retry = await send({ 'idempotency-key': 'upload-42' });
@@ -174,7 +201,10 @@ describe('POST /telemetry accepted (real kinesalite)', () => {
 
     // The same Idempotency-Key from a client with another API key: ids of its own.
     const otherClient = await handleIngest(
-      postTelemetry({ headers: { ...JSON_HEADERS, 'x-api-key': 'another-key', 'idempotency-key': 'upload-42' }, body: JSON.stringify(items) }),
+      postTelemetry({
+        headers: { ...JSON_HEADERS, 'x-api-key': 'another-key', 'idempotency-key': 'upload-42' },
+        body: JSON.stringify(items),
+      }),
       soon(),
       deps(kinesis, stream),
     ).then((a) => parse<AcceptedBody>(a));
@@ -186,7 +216,11 @@ describe('POST /telemetry accepted (real kinesalite)', () => {
     const items = Array.from({ length: 1_200 }, (_, i) => ({ source: `fn-${i % 10}`, timestamp: i }));
     const client = testKinesis();
     const watch = observePutRecords(client);
-    const answer = await handleIngest(postTelemetry({ headers: JSON_HEADERS, body: JSON.stringify(items) }), soon(), deps(client, stream));
+    const answer = await handleIngest(
+      postTelemetry({ headers: JSON_HEADERS, body: JSON.stringify(items) }),
+      soon(),
+      deps(client, stream),
+    );
     expect(answer.statusCode).toBe(202);
     expect(watch.calls.map((call) => call.entries)).toEqual([500, 500, 200]);
     expect(await streamEvents(kinesis, stream)).toHaveLength(1_200);
@@ -197,9 +231,22 @@ describe('POST /telemetry accepted (real kinesalite)', () => {
     const body = JSON.stringify([{ source: 'a', timestamp: 1 }, { source: 'a' }, { source: 'b', timestamp: 2 }]);
     await handleIngest(postTelemetry({ headers: JSON_HEADERS, body }), soon(), d);
     const emf = d.metrics.serializeMetrics() as unknown as Record<string, unknown>;
-    expect(emf).toMatchObject({ EventsAccepted: 2, EventsRejected: 1, EventsNotAccepted: 0, BytesReceived: Buffer.byteLength(body), PutRecordsRetries: 0 });
-    const definitions = (emf._aws as { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics[0];
+    expect(emf).toMatchObject({
+      EventsAccepted: 2,
+      EventsRejected: 1,
+      EventsNotAccepted: 0,
+      BytesReceived: Buffer.byteLength(body),
+      PutRecordsRetries: 0,
+    });
+    const definitions = (
+      emf._aws as { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit: string }[] }[] }
+    ).CloudWatchMetrics[0];
     expect(definitions?.Namespace).toBe('TelemetryPipeline');
-    expect(definitions?.Metrics).toEqual(expect.arrayContaining([{ Name: 'BytesReceived', Unit: 'Bytes' }, { Name: 'EventsAccepted', Unit: 'Count' }]));
+    expect(definitions?.Metrics).toEqual(
+      expect.arrayContaining([
+        { Name: 'BytesReceived', Unit: 'Bytes' },
+        { Name: 'EventsAccepted', Unit: 'Count' },
+      ]),
+    );
   });
 });

@@ -50,7 +50,9 @@ describe('migrations', () => {
       expect(first.stdout).toContain('applied: 001_telemetry_events.sql');
       const second = await run('npx', ['tsx', 'scripts/migrate.ts'], { cwd: root, env });
       expect(second.stdout).toContain('schema is up to date');
-      const count = await withClient(db.url, (client) => client.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations'));
+      const count = await withClient(db.url, (client) =>
+        client.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations'),
+      );
       expect(count.rows[0]?.n).toBe(1);
     } finally {
       await db.drop();

@@ -11,7 +11,12 @@ function makeRecords(count: number, keys: number, bytes = 40): KinesisRecord[] {
   });
 }
 
-const indexOf = (data: Uint8Array | undefined): number => Number(Buffer.from(data ?? []).toString().split(':')[0]);
+const indexOf = (data: Uint8Array | undefined): number =>
+  Number(
+    Buffer.from(data ?? [])
+      .toString()
+      .split(':')[0],
+  );
 
 /**
  * Per partition key, the order of the LAST copy of each record on the stream (re-puts that keep
@@ -57,7 +62,12 @@ describe('putRecords against kinesalite', () => {
     expect(result.placements.every((p) => p?.sequenceNumber)).toBe(true);
     const onStream = await readAllRecords(kinesis, stream);
     expect(onStream).toHaveLength(1_234);
-    expect(await lastCopyOrderByKey(kinesis, stream)).toEqual(expectedOrderByKey(records, records.map((_r, i) => i)));
+    expect(await lastCopyOrderByKey(kinesis, stream)).toEqual(
+      expectedOrderByKey(
+        records,
+        records.map((_r, i) => i),
+      ),
+    );
   });
 
   it('splits calls at 5 MiB before 500 records', async () => {
@@ -96,7 +106,9 @@ describe('putRecords against kinesalite', () => {
     const stream = await createStream(kinesis, 2);
     const records = makeRecords(1_000, 10);
     // First call: every 7th entry fails; second call: every 11th; after that all succeed.
-    const faults = injectPartialFailures(kinesis, { fails: (_e, call, position) => (call === 1 && position % 7 === 3) || (call === 2 && position % 11 === 5) });
+    const faults = injectPartialFailures(kinesis, {
+      fails: (_e, call, position) => (call === 1 && position % 7 === 3) || (call === 2 && position % 11 === 5),
+    });
     const retries: number[] = [];
     const result = await putRecords(kinesis, records, {
       stream: { streamName: stream },
@@ -112,14 +124,23 @@ describe('putRecords against kinesalite', () => {
     expect(faults.calls[1]?.entries).toBe(500);
     const onStream = await readAllRecords(kinesis, stream);
     expect(new Set(onStream.map((r) => indexOf(r.Data))).size).toBe(1_000);
-    expect(await lastCopyOrderByKey(kinesis, stream)).toEqual(expectedOrderByKey(records, records.map((_r, i) => i)));
+    expect(await lastCopyOrderByKey(kinesis, stream)).toEqual(
+      expectedOrderByKey(
+        records,
+        records.map((_r, i) => i),
+      ),
+    );
   });
 
   it('retries a throttled call with backoff until it goes through', async () => {
     const stream = await createStream(kinesis, 1);
     const records = makeRecords(600, 3);
     const faults = injectCallErrors(kinesis, (call) => call <= 2);
-    const result = await putRecords(kinesis, records, { stream: { streamName: stream }, deadline: soon(), retry: { baseDelayMs: 5 } });
+    const result = await putRecords(kinesis, records, {
+      stream: { streamName: stream },
+      deadline: soon(),
+      retry: { baseDelayMs: 5 },
+    });
     expect(result.failed).toEqual([]);
     expect(faults.calls.map((c) => c.entries)).toEqual([500, 500, 500, 100]);
     expect(await readAllRecords(kinesis, stream)).toHaveLength(600);
@@ -130,7 +151,11 @@ describe('putRecords against kinesalite', () => {
     const records = makeRecords(900, 9);
     injectPartialFailures(kinesis, { fails: (entry) => entry.PartitionKey === 'source-4' });
     const started = Date.now();
-    const result = await putRecords(kinesis, records, { stream: { streamName: stream }, deadline: Date.now() + 400, retry: { baseDelayMs: 20, maxDelayMs: 100 } });
+    const result = await putRecords(kinesis, records, {
+      stream: { streamName: stream },
+      deadline: Date.now() + 400,
+      retry: { baseDelayMs: 20, maxDelayMs: 100 },
+    });
     expect(Date.now() - started).toBeLessThan(5_000);
     const hot = records.map((r, i) => (r.partitionKey === 'source-4' ? i : -1)).filter((i) => i >= 0);
     expect(result.failed.map((f) => f.index)).toEqual(hot);
@@ -155,7 +180,11 @@ describe('putRecords against kinesalite', () => {
     const stream = await createStream(kinesis, 1);
     const records = makeRecords(10, 2);
     injectPartialFailures(kinesis, { fails: (_e, _call, position) => position === 0, code: 'InternalFailure' });
-    const result = await putRecords(kinesis, records, { stream: { streamName: stream }, deadline: soon(), retry: { baseDelayMs: 1, maxAttempts: 4 } });
+    const result = await putRecords(kinesis, records, {
+      stream: { streamName: stream },
+      deadline: soon(),
+      retry: { baseDelayMs: 1, maxAttempts: 4 },
+    });
     // Record 0 fails every time it is first in a call; the records of its key behind it wait for it.
     expect(result.failed.map((f) => [f.index, f.code])).toEqual([[0, 'InternalFailure']]);
     expect(result.calls).toBe(4);

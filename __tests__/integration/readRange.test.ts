@@ -1,4 +1,8 @@
-import { ExpiredIteratorException, ProvisionedThroughputExceededException, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  ExpiredIteratorException,
+  ProvisionedThroughputExceededException,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { putRecords } from '../../lib/kinesis/putRecords';
 import { readRange } from '../../lib/replay/readRange';
 import { createStream, readAllRecords, testKinesis } from '../helpers/local';
@@ -6,7 +10,10 @@ import { createStream, readAllRecords, testKinesis } from '../helpers/local';
 async function streamWith(count: number): Promise<{ stream: string; sequences: string[]; shardId: string }> {
   const kinesis = testKinesis();
   const stream = await createStream(kinesis, 1);
-  const records = Array.from({ length: count }, (_, i) => ({ data: Buffer.from(String(i)), partitionKey: `k${i % 3}` }));
+  const records = Array.from({ length: count }, (_, i) => ({
+    data: Buffer.from(String(i)),
+    partitionKey: `k${i % 3}`,
+  }));
   await putRecords(kinesis, records, { stream: { streamName: stream }, deadline: Date.now() + 10_000 });
   const onStream = await readAllRecords(kinesis, stream);
   return { stream, sequences: onStream.map((r) => r.SequenceNumber ?? ''), shardId: onStream[0]?.shardId ?? '' };
@@ -15,7 +22,10 @@ async function streamWith(count: number): Promise<{ stream: string; sequences: s
 type GetRecordsInput = { ShardIterator?: string; Limit?: number };
 
 /** Sees, and may change or fail, every GetRecords call: the faults kinesalite cannot produce. */
-function onGetRecords(kinesis: KinesisClient, intercept: (input: GetRecordsInput, call: number) => GetRecordsInput): void {
+function onGetRecords(
+  kinesis: KinesisClient,
+  intercept: (input: GetRecordsInput, call: number) => GetRecordsInput,
+): void {
   let call = 0;
   kinesis.middlewareStack.add(
     (next) => async (args) => {
@@ -41,7 +51,9 @@ describe('readRange', () => {
     });
     expect(result.trimmed).toBe(false);
     expect(result.incomplete).toBe(false);
-    expect(result.records.map((r) => Buffer.from(r.Data ?? []).toString())).toEqual(Array.from({ length: 20 }, (_, i) => String(10 + i)));
+    expect(result.records.map((r) => Buffer.from(r.Data ?? []).toString())).toEqual(
+      Array.from({ length: 20 }, (_, i) => String(10 + i)),
+    );
   });
 
   it('gets a new iterator after the last record read when one expires', async () => {
@@ -111,7 +123,10 @@ describe('readRange under read throttling', () => {
     onGetRecords(kinesis, (input) => {
       if (throttles < 2) {
         throttles += 1;
-        throw new ProvisionedThroughputExceededException({ message: 'injected: Rate exceeded for shard', $metadata: {} });
+        throw new ProvisionedThroughputExceededException({
+          message: 'injected: Rate exceeded for shard',
+          $metadata: {},
+        });
       }
       return input;
     });

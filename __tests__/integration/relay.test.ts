@@ -13,7 +13,10 @@ import { createQueue, createStream, readAllRecords, receiveAll, testKinesis, tes
 /** Puts `count` records with `keys` partition keys on a fresh source stream and returns them as Lambda would deliver them. */
 async function sourceBatch(kinesis: KinesisClient, count: number, keys: number): Promise<KinesisStreamRecord[]> {
   const source = await createStream(kinesis, 2);
-  const records = Array.from({ length: count }, (_, i) => ({ data: Buffer.from(JSON.stringify({ i, k: i % keys })), partitionKey: `source-${i % keys}` }));
+  const records = Array.from({ length: count }, (_, i) => ({
+    data: Buffer.from(JSON.stringify({ i, k: i % keys })),
+    partitionKey: `source-${i % keys}`,
+  }));
   const result = await putRecords(kinesis, records, { stream: { streamName: source }, deadline: Date.now() + 20_000 });
   expect(result.failed).toEqual([]);
   return toKinesisEvent(await readAllRecords(kinesis, source), streamArnOf(source)).Records;
@@ -43,7 +46,11 @@ describe('relayBatch', () => {
     const records = await sourceBatch(kinesis, 2_345, 17);
     const [a, b] = [await createStream(kinesis, 1), await createStream(kinesis, 3)];
     const targets: RelayTarget[] = [a, b].map((name) => ({ label: name, kinesis, stream: { streamName: name } }));
-    const result = await relayBatch(records.map(fromLambdaRecord), { targets, deadline: Date.now() + 20_000, deadLetter: noDeadLetters });
+    const result = await relayBatch(records.map(fromLambdaRecord), {
+      targets,
+      deadline: Date.now() + 20_000,
+      deadLetter: noDeadLetters,
+    });
     expect(result.response.batchItemFailures).toEqual([]);
     expect(result.targets.map((t) => [t.put, t.calls])).toEqual([
       [2_345, 5],
@@ -105,7 +112,11 @@ describe('relayBatch', () => {
     const targets: RelayTarget[] = [{ label: target, kinesis, stream: { streamName: target } }];
 
     const dead: RejectedRecord[] = [];
-    const ok = await relayBatch(batch, { targets, deadline: Date.now() + 10_000, deadLetter: async (r) => void dead.push(...r) });
+    const ok = await relayBatch(batch, {
+      targets,
+      deadline: Date.now() + 10_000,
+      deadLetter: async (r) => void dead.push(...r),
+    });
     expect(ok.response.batchItemFailures).toEqual([]);
     expect(dead.map((d) => d.record.sequenceNumber)).toEqual([oversized.sequenceNumber]);
     expect(dead[0]?.error).toContain('RECORD_TOO_LARGE');
@@ -142,10 +153,21 @@ describe('relay handler', () => {
     const { handler } = require('../../handlers/relay') as typeof RelayModule;
     const oversized: KinesisStreamRecord = {
       ...(records[7] as KinesisStreamRecord),
-      kinesis: { ...(records[7] as KinesisStreamRecord).kinesis, data: Buffer.alloc(1024 * 1024 + 1).toString('base64') },
+      kinesis: {
+        ...(records[7] as KinesisStreamRecord).kinesis,
+        data: Buffer.alloc(1024 * 1024 + 1).toString('base64'),
+      },
     };
     const batch = records.map((r, i) => (i === 7 ? oversized : r));
-    const response = await handler({ Records: batch }, createLambdaContext({ functionName: 'relay', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:relay', memorySizeMb: 512, deadline: Date.now() + 30_000 }));
+    const response = await handler(
+      { Records: batch },
+      createLambdaContext({
+        functionName: 'relay',
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:relay',
+        memorySizeMb: 512,
+        deadline: Date.now() + 30_000,
+      }),
+    );
     expect(response.batchItemFailures).toEqual([]);
     expect(await readAllRecords(kinesis, target)).toHaveLength(49);
     const messages = (await receiveAll(sqs, dlqUrl)).map((m) => parseDlqMessage(m.Body ?? ''));

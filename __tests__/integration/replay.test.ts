@@ -11,7 +11,15 @@ import { DatabaseConnection } from '../../lib/db/connection';
 import { applyMigrations } from '../../lib/db/migrate';
 import { encodeEvent } from '../../lib/telemetry/event';
 import { streamArnOf, toShardRecords } from '../helpers/kinesisEvent';
-import { createQueue, createStream, freshDatabase, readAllRecords, receiveAll, testKinesis, testSqs } from '../helpers/local';
+import {
+  createQueue,
+  createStream,
+  freshDatabase,
+  readAllRecords,
+  receiveAll,
+  testKinesis,
+  testSqs,
+} from '../helpers/local';
 
 interface Fixture {
   kinesis: KinesisClient;
@@ -26,7 +34,10 @@ async function fixture(count = 100): Promise<Fixture> {
   const sqs = testSqs();
   const stream = await createStream(kinesis, 1);
   const queueUrl = await createQueue(sqs);
-  const records = Array.from({ length: count }, (_, i) => ({ data: Buffer.from(JSON.stringify({ i })), partitionKey: `k${i % 4}` }));
+  const records = Array.from({ length: count }, (_, i) => ({
+    data: Buffer.from(JSON.stringify({ i })),
+    partitionKey: `k${i % 4}`,
+  }));
   await putRecords(kinesis, records, { stream: { streamName: stream }, deadline: Date.now() + 10_000 });
   return { kinesis, sqs, stream, queueUrl, onStream: await readAllRecords(kinesis, stream) };
 }
@@ -36,7 +47,12 @@ function onFailureMessage(f: Fixture, from: number, to: number, batchSize = to -
   const first = f.onStream[from];
   const last = f.onStream[to];
   return JSON.stringify({
-    requestContext: { requestId: 'c9b8fa9f-5a7f-4c34-9e3b-6fb6a0bd8c11', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:consumer', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 },
+    requestContext: {
+      requestId: 'c9b8fa9f-5a7f-4c34-9e3b-6fb6a0bd8c11',
+      functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:consumer',
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 3,
+    },
     responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
     version: '1.0',
     timestamp: new Date().toISOString(),
@@ -63,7 +79,12 @@ function recordMessage(f: Fixture, indexes: number[], reason = 'db-rejected'): s
     shardId: f.onStream[0]?.shardId,
     records: indexes.map((i) => {
       const r = f.onStream[i];
-      return { sequenceNumber: r?.SequenceNumber, partitionKey: r?.PartitionKey, approximateArrivalTimestamp: (r?.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000, data: Buffer.from(r?.Data ?? []).toString('base64') };
+      return {
+        sequenceNumber: r?.SequenceNumber,
+        partitionKey: r?.PartitionKey,
+        approximateArrivalTimestamp: (r?.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000,
+        data: Buffer.from(r?.Data ?? []).toString('base64'),
+      };
     }),
   });
 }
@@ -73,7 +94,14 @@ async function send(f: Fixture, body: string): Promise<void> {
 }
 
 function run(f: Fixture, options: Partial<ReplayOptions> = {}) {
-  return replayQueue({ sqs: f.sqs, kinesisFor: () => f.kinesis, resolveStream: streamResolver({ region: 'us-east-1', streamAddressing: 'name' }) }, { queueUrl: f.queueUrl, deadline: Date.now() + 30_000, ...options });
+  return replayQueue(
+    {
+      sqs: f.sqs,
+      kinesisFor: () => f.kinesis,
+      resolveStream: streamResolver({ region: 'us-east-1', streamAddressing: 'name' }),
+    },
+    { queueUrl: f.queueUrl, deadline: Date.now() + 30_000, ...options },
+  );
 }
 
 const texts = (records: { Data?: Uint8Array }[]): string[] => records.map((r) => Buffer.from(r.Data ?? []).toString());
@@ -83,7 +111,14 @@ describe('replayQueue', () => {
     const f = await fixture();
     await send(f, onFailureMessage(f, 20, 49));
     const report = await run(f);
-    expect(report).toMatchObject({ messagesSeen: 1, replayed: 1, expired: 0, failed: 0, recordsReplayed: 30, stoppedBecause: 'drained' });
+    expect(report).toMatchObject({
+      messagesSeen: 1,
+      replayed: 1,
+      expired: 0,
+      failed: 0,
+      recordsReplayed: 30,
+      stoppedBecause: 'drained',
+    });
     const after = await readAllRecords(f.kinesis, f.stream);
     expect(after).toHaveLength(130);
     expect(texts(after.slice(100))).toEqual(texts(f.onStream.slice(20, 50)));
@@ -96,7 +131,9 @@ describe('replayQueue', () => {
     await send(f, recordMessage(f, [2, 5, 7]));
     const report = await run(f);
     expect(report).toMatchObject({ replayed: 1, recordsReplayed: 3 });
-    expect(texts((await readAllRecords(f.kinesis, f.stream)).slice(10))).toEqual(texts([2, 5, 7].map((i) => f.onStream[i] ?? {})));
+    expect(texts((await readAllRecords(f.kinesis, f.stream)).slice(10))).toEqual(
+      texts([2, 5, 7].map((i) => f.onStream[i] ?? {})),
+    );
   });
 
   it('reports a range the stream no longer fully holds as expired and keeps it, unless told to drop it', async () => {
@@ -104,7 +141,13 @@ describe('replayQueue', () => {
     const beforeFirst = (BigInt(f.onStream[0]?.SequenceNumber ?? '0') - 1n).toString();
     await send(f, onFailureMessage(f, 0, 9, 11, beforeFirst));
     const kept = await run(f);
-    expect(kept).toMatchObject({ messagesSeen: 1, replayed: 0, expired: 1, recordsLostToRetention: 1, recordsReplayed: 0 });
+    expect(kept).toMatchObject({
+      messagesSeen: 1,
+      replayed: 0,
+      expired: 1,
+      recordsLostToRetention: 1,
+      recordsReplayed: 0,
+    });
     expect((await readAllRecords(f.kinesis, f.stream)).length).toBe(20);
     expect(await receiveAll(f.sqs, f.queueUrl)).toHaveLength(1);
   });
@@ -162,7 +205,16 @@ describe('replay twice, then the consumer', () => {
     const stream = await createStream(kinesis, 1);
     const queueUrl = await createQueue(sqs);
     const events = Array.from({ length: 40 }, (_, i) => ({
-      data: encodeEvent({ v: 1, eventId: randomUUID(), source: `s${i % 3}`, type: 'invocation', timestamp: new Date().toISOString(), durationMs: i, payload: { i }, receivedAt: new Date().toISOString() }),
+      data: encodeEvent({
+        v: 1,
+        eventId: randomUUID(),
+        source: `s${i % 3}`,
+        type: 'invocation',
+        timestamp: new Date().toISOString(),
+        durationMs: i,
+        payload: { i },
+        receivedAt: new Date().toISOString(),
+      }),
       partitionKey: `s${i % 3}`,
     }));
     await putRecords(kinesis, events, { stream: { streamName: stream }, deadline: Date.now() + 10_000 });
@@ -182,9 +234,17 @@ describe('replay twice, then the consumer', () => {
       await admin.connect();
       await applyMigrations(admin);
       await admin.end();
-      const result = await processBatch(toShardRecords(all, streamArnOf(stream)), { db: connection, sqs, dlqUrl: queueUrl, maxMessageBytes: 262_144, functionName: 'consumer' });
+      const result = await processBatch(toShardRecords(all, streamArnOf(stream)), {
+        db: connection,
+        sqs,
+        dlqUrl: queueUrl,
+        maxMessageBytes: 262_144,
+        functionName: 'consumer',
+      });
       expect(result.stats).toMatchObject({ written: 40, duplicates: 40, poison: 0 });
-      const { rows } = await connection.query<{ n: string; d: string }>('SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM telemetry_events');
+      const { rows } = await connection.query<{ n: string; d: string }>(
+        'SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM telemetry_events',
+      );
       expect(rows[0]).toEqual({ n: '40', d: '40' });
     } finally {
       await connection.close();

@@ -75,34 +75,43 @@ beforeAll(async () => {
 afterAll(() => kinesis?.destroy());
 
 /** A shard and a run of its records [from, to]. */
-const range = fc
-  .tuple(fc.nat(), fc.nat(), fc.nat({ max: 40 }))
-  .map(([pick, start, length]) => {
-    const entries = [...shards.entries()];
-    const [shardId, list] = entries[pick % entries.length] as [string, StoredRecord[]];
-    const from = start % list.length;
-    return { shardId, list, from, to: Math.min(list.length - 1, from + length) };
-  });
+const range = fc.tuple(fc.nat(), fc.nat(), fc.nat({ max: 40 })).map(([pick, start, length]) => {
+  const entries = [...shards.entries()];
+  const [shardId, list] = entries[pick % entries.length] as [string, StoredRecord[]];
+  const from = start % list.length;
+  return { shardId, list, from, to: Math.min(list.length - 1, from + length) };
+});
 
-const deps = (): Parameters<typeof resolveMessage>[1] => ({ kinesisFor: () => kinesis, resolveStream: streamResolver({ region: 'us-east-1', streamAddressing: 'name' }), deadline: Date.now() + 60_000 });
+const deps = (): Parameters<typeof resolveMessage>[1] => ({
+  kinesisFor: () => kinesis,
+  resolveStream: streamResolver({ region: 'us-east-1', streamAddressing: 'name' }),
+  deadline: Date.now() + 60_000,
+});
 
 function same(got: { data: Uint8Array; partitionKey: string }[], want: readonly StoredRecord[]): void {
   // Compared by identity (index header), size and bytes: a mismatch names which record went wrong.
-  expect(got.map((r) => [Buffer.from(r.data).subarray(0, 12).toString('latin1'), r.data.byteLength, r.partitionKey])).toEqual(
-    want.map((r) => [r.data.subarray(0, 12).toString('latin1'), r.data.byteLength, r.partitionKey]),
-  );
-  got.forEach((r, k) => expect(Buffer.from(r.data).equals((want[k] as StoredRecord).data)).toBe(true));
+  expect(
+    got.map((r) => [Buffer.from(r.data).subarray(0, 12).toString('latin1'), r.data.byteLength, r.partitionKey]),
+  ).toEqual(want.map((r) => [r.data.subarray(0, 12).toString('latin1'), r.data.byteLength, r.partitionKey]));
+  got.forEach((r, k) => {
+    expect(Buffer.from(r.data).equals((want[k] as StoredRecord).data)).toBe(true);
+  });
 }
 
 describe(`replay ranges (fast-check, kinesalite; seed ${SEED})`, () => {
-  it("resolves any on-failure range to exactly its records, expired exactly when it names more than the shard has", async () => {
+  it('resolves any on-failure range to exactly its records, expired exactly when it names more than the shard has', async () => {
     await fc.assert(
       fc.asyncProperty(range, fc.integer({ min: -5, max: 5 }), async ({ shardId, list, from, to }, skew) => {
         const want = list.slice(from, to + 1);
         // batchSize above the count: records have gone; below: other keys' records share the range (parallelization).
         const batchSize = Math.max(1, want.length + skew);
         const body = JSON.stringify({
-          requestContext: { requestId: 'r', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:consumer', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 },
+          requestContext: {
+            requestId: 'r',
+            functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:consumer',
+            condition: 'RetryAttemptsExhausted',
+            approximateInvokeCount: 3,
+          },
           responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
           version: '1.0',
           timestamp: new Date().toISOString(),
@@ -118,7 +127,12 @@ describe(`replay ranges (fast-check, kinesalite; seed ${SEED})`, () => {
         });
         const resolved = await resolveMessage(parseDlqMessage(body), deps());
         same(resolved.records, want);
-        expect({ expired: resolved.expired, lost: resolved.lostToRetention, incomplete: resolved.incomplete, shardId: resolved.shardId }).toEqual({
+        expect({
+          expired: resolved.expired,
+          lost: resolved.lostToRetention,
+          incomplete: resolved.incomplete,
+          shardId: resolved.shardId,
+        }).toEqual({
           expired: batchSize > want.length,
           lost: Math.max(0, batchSize - want.length),
           incomplete: false,
@@ -130,20 +144,36 @@ describe(`replay ranges (fast-check, kinesalite; seed ${SEED})`, () => {
   }, 60_000);
 
   it('resolves records packed at any queue limit back to exactly those records, re-reading the ones too large to carry', async () => {
-    const limit = fc.oneof({ weight: 2, arbitrary: fc.integer({ min: 16_384, max: 262_144 }) }, { weight: 1, arbitrary: fc.integer({ min: 1_024, max: 16_384 }) }, { weight: 1, arbitrary: fc.constant(1_048_576) });
+    const limit = fc.oneof(
+      { weight: 2, arbitrary: fc.integer({ min: 16_384, max: 262_144 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 1_024, max: 16_384 }) },
+      { weight: 1, arbitrary: fc.constant(1_048_576) },
+    );
     let reRead = 0;
     await fc.assert(
       fc.asyncProperty(range, limit, async ({ shardId, list, from, to }, maxBytes) => {
         const want = list.slice(from, Math.min(to, from + 11) + 1);
-        const records: DlqRecordWithData[] = want.map((r) => ({ sequenceNumber: r.sequenceNumber, partitionKey: r.partitionKey, approximateArrivalTimestamp: r.arrivalSeconds, data: r.data.toString('base64') }));
-        const bodies = packRecordMessages({ reason: 'db-rejected', error: 'test', function: 'consumer', streamArn, shardId }, records, maxBytes);
+        const records: DlqRecordWithData[] = want.map((r) => ({
+          sequenceNumber: r.sequenceNumber,
+          partitionKey: r.partitionKey,
+          approximateArrivalTimestamp: r.arrivalSeconds,
+          data: r.data.toString('base64'),
+        }));
+        const bodies = packRecordMessages(
+          { reason: 'db-rejected', error: 'test', function: 'consumer', streamArn, shardId },
+          records,
+          maxBytes,
+        );
         const got = [];
         for (const body of bodies) {
           expect(Buffer.byteLength(body)).toBeLessThanOrEqual(maxBytes);
           const parsed = parseDlqMessage(body);
           if (parsed.kind === 'records') reRead += parsed.message.records.filter((r) => r.data === undefined).length;
           const resolved = await resolveMessage(parsed, deps());
-          expect({ expired: resolved.expired, incomplete: resolved.incomplete }).toEqual({ expired: false, incomplete: false });
+          expect({ expired: resolved.expired, incomplete: resolved.incomplete }).toEqual({
+            expired: false,
+            incomplete: false,
+          });
           got.push(...resolved.records);
         }
         same(got, want);

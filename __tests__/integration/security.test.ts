@@ -31,7 +31,15 @@ import { readZipEntries } from '../../scripts/bundle-sizes';
 import { getTelemetryStatus, lambdaContext, postTelemetry } from '../helpers/apiEvent';
 import { toShardRecords } from '../helpers/kinesisEvent';
 import { observePutRecords } from '../helpers/kinesisFaults';
-import { createQueue, createStream, freshDatabase, readAllRecords, receiveAll, testKinesis, testSqs } from '../helpers/local';
+import {
+  createQueue,
+  createStream,
+  freshDatabase,
+  readAllRecords,
+  receiveAll,
+  testKinesis,
+  testSqs,
+} from '../helpers/local';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const API_KEY = 'sk-security-test-7f3a9c1e5b';
@@ -57,7 +65,16 @@ describe('requests without a valid API key are refused before parsing', () => {
   beforeAll(async () => {
     kinesis = testKinesis();
     const stream = await createStream(kinesis);
-    deps = { ...createObservability('security-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }), kinesis, config: { stream: { streamName: stream }, apiKeyHashes: hashes, maxBodyBytes: 5 * 1024 * 1024, maxEventsPerRequest: 10_000 } };
+    deps = {
+      ...createObservability('security-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
+      kinesis,
+      config: {
+        stream: { streamName: stream },
+        apiKeyHashes: hashes,
+        maxBodyBytes: 5 * 1024 * 1024,
+        maxEventsPerRequest: 10_000,
+      },
+    };
   });
   afterAll(() => kinesis?.destroy());
 
@@ -74,9 +91,19 @@ describe('requests without a valid API key are refused before parsing', () => {
   ])('ingest: %s -> 401, the body never read, nothing put', async (_case, keyHeaders) => {
     const watch = observePutRecords(kinesis);
     try {
-      const { event, touched } = watched(postTelemetry({ headers: { ...keyHeaders, 'content-type': 'text/csv', 'content-encoding': 'gzip' }, body: bomb }));
+      const { event, touched } = watched(
+        postTelemetry({
+          headers: { ...keyHeaders, 'content-type': 'text/csv', 'content-encoding': 'gzip' },
+          body: bomb,
+        }),
+      );
       const answer = await handleIngest(event, Date.now() + 10_000, deps);
-      expect({ status: answer.statusCode, code: json<{ code: string }>(answer).code, bodyRead: touched(), putCalls: watch.calls.length }).toEqual({
+      expect({
+        status: answer.statusCode,
+        code: json<{ code: string }>(answer).code,
+        bodyRead: touched(),
+        putCalls: watch.calls.length,
+      }).toEqual({
         status: 401,
         code: 'UNAUTHORIZED',
         bodyRead: false,
@@ -88,7 +115,14 @@ describe('requests without a valid API key are refused before parsing', () => {
   });
 
   it('ingest: the same request with the key gets past authentication (and is refused for its content type)', async () => {
-    const answer = await handleIngest(postTelemetry({ headers: { 'x-api-key': API_KEY, 'content-type': 'text/csv', 'content-encoding': 'gzip' }, body: bomb }), Date.now() + 10_000, deps);
+    const answer = await handleIngest(
+      postTelemetry({
+        headers: { 'x-api-key': API_KEY, 'content-type': 'text/csv', 'content-encoding': 'gzip' },
+        body: bomb,
+      }),
+      Date.now() + 10_000,
+      deps,
+    );
     expect(json<{ code: string }>(answer).code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
@@ -101,7 +135,11 @@ describe('requests without a valid API key are refused before parsing', () => {
       }) as Queryable['query'],
     };
     for (const eventId of ['0190b6c2-7c1e-7a3b-9d0e-2f4a6b8c0d1e', "x'; DROP TABLE telemetry_events; --"]) {
-      const answer = await handleStatus(getTelemetryStatus(eventId, { 'x-api-key': WRONG_KEY }), { ...createObservability('security-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }), db, apiKeyHashes: hashes });
+      const answer = await handleStatus(getTelemetryStatus(eventId, { 'x-api-key': WRONG_KEY }), {
+        ...createObservability('security-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
+        db,
+        apiKeyHashes: hashes,
+      });
       expect(answer.statusCode).toBe(401);
     }
     expect(asked).toEqual([]);
@@ -146,7 +184,10 @@ describe('API keys are never logged', () => {
     };
     jest.spyOn(process.stdout, 'write').mockImplementation(capture);
     jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
+    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const)
+      jest
+        .spyOn(console, method)
+        .mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
   });
   afterEach(() => jest.restoreAllMocks());
 
@@ -160,15 +201,27 @@ describe('API keys are never logged', () => {
 
   function expectNoKey(): void {
     const text = lines.join('\n');
-    for (const secret of [API_KEY, WRONG_KEY, Buffer.from(API_KEY).toString('base64'), Buffer.from(WRONG_KEY).toString('base64')]) expect(text).not.toContain(secret);
+    for (const secret of [
+      API_KEY,
+      WRONG_KEY,
+      Buffer.from(API_KEY).toString('base64'),
+      Buffer.from(WRONG_KEY).toString('base64'),
+    ])
+      expect(text).not.toContain(secret);
   }
 
   it('ingest logs each request (accepted, refused, unauthorised) without the key', async () => {
     const { handler } = load<typeof import('../../handlers/ingest')>('../../handlers/ingest');
-    const send = (headers: Record<string, string>, body: string) => handler(postTelemetry({ headers: { 'content-type': 'application/json', ...headers }, body }), lambdaContext(10_000, 'ingest'));
+    const send = (headers: Record<string, string>, body: string) =>
+      handler(
+        postTelemetry({ headers: { 'content-type': 'application/json', ...headers }, body }),
+        lambdaContext(10_000, 'ingest'),
+      );
     expect((await send({ 'x-api-key': API_KEY }, JSON.stringify({ source: 'a', timestamp: 1 })))?.statusCode).toBe(202);
     expect((await send({ 'x-api-key': API_KEY }, '{"source":')).statusCode).toBe(400);
-    expect((await send({ 'x-api-key': WRONG_KEY }, JSON.stringify({ source: 'a', timestamp: 1 }))).statusCode).toBe(401);
+    expect((await send({ 'x-api-key': WRONG_KEY }, JSON.stringify({ source: 'a', timestamp: 1 }))).statusCode).toBe(
+      401,
+    );
     expect((await send({ authorization: API_KEY, 'x-api-key': WRONG_KEY }, '{}')).statusCode).toBe(401);
     // What was written is the structured request log: the check below looks at real log lines.
     expect(lines.filter((line) => line.includes('"ingest request"')).length).toBeGreaterThanOrEqual(4);
@@ -180,13 +233,21 @@ describe('API keys are never logged', () => {
     process.env.DATABASE_URL = database.url;
     const up = load<typeof import('../../handlers/status')>('../../handlers/status');
     const id = '0190b6c2-7c1e-7a3b-9d0e-2f4a6b8c0d1e';
-    expect((await up.handler(getTelemetryStatus(id, { 'x-api-key': API_KEY }), lambdaContext(10_000, 'status'))).statusCode).toBe(202);
-    expect((await up.handler(getTelemetryStatus(id, { 'x-api-key': WRONG_KEY }), lambdaContext(10_000, 'status'))).statusCode).toBe(401);
+    expect(
+      (await up.handler(getTelemetryStatus(id, { 'x-api-key': API_KEY }), lambdaContext(10_000, 'status'))).statusCode,
+    ).toBe(202);
+    expect(
+      (await up.handler(getTelemetryStatus(id, { 'x-api-key': WRONG_KEY }), lambdaContext(10_000, 'status')))
+        .statusCode,
+    ).toBe(401);
     // Nothing listens on this port: the lookup fails and is logged as an error.
     process.env.DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${await freePort()}/none`;
     process.env.DATABASE_CONNECT_TIMEOUT_MS = '1000';
     const down = load<typeof import('../../handlers/status')>('../../handlers/status');
-    expect((await down.handler(getTelemetryStatus(id, { 'x-api-key': API_KEY }), lambdaContext(10_000, 'status'))).statusCode).toBe(503);
+    expect(
+      (await down.handler(getTelemetryStatus(id, { 'x-api-key': API_KEY }), lambdaContext(10_000, 'status')))
+        .statusCode,
+    ).toBe(503);
     expect(lines.some((line) => line.includes('"status lookup failed"'))).toBe(true);
     expectNoKey();
   });
@@ -209,14 +270,18 @@ function strings(value: Json | undefined): string[] {
   return [];
 }
 
-function statementsOf(template: { Resources: Record<string, { Type: string; Properties?: Record<string, Json> }> }): Statement[] {
+function statementsOf(template: {
+  Resources: Record<string, { Type: string; Properties?: Record<string, Json> }>;
+}): Statement[] {
   const documents: Json[] = [];
   for (const resource of Object.values(template.Resources)) {
     if (resource.Type === 'AWS::IAM::Role') {
       const policies = resource.Properties?.Policies;
-      if (Array.isArray(policies)) for (const policy of policies) documents.push((policy as { PolicyDocument?: Json }).PolicyDocument ?? null);
+      if (Array.isArray(policies))
+        for (const policy of policies) documents.push((policy as { PolicyDocument?: Json }).PolicyDocument ?? null);
     }
-    if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') documents.push(resource.Properties?.PolicyDocument ?? null);
+    if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy')
+      documents.push(resource.Properties?.PolicyDocument ?? null);
   }
   return documents.flatMap((document) => {
     const list = (document as { Statement?: Json } | null)?.Statement;
@@ -243,7 +308,9 @@ describe('the packaged prod template', () => {
   });
 
   it('grants Kinesis and SQS actions only on named resources, never on a wildcard', () => {
-    const grants = statementsOf(template).filter((s) => [s.Action ?? []].flat().some((action) => /^(kinesis|sqs):/i.test(action)));
+    const grants = statementsOf(template).filter((s) =>
+      [s.Action ?? []].flat().some((action) => /^(kinesis|sqs):/i.test(action)),
+    );
     expect(grants.length).toBeGreaterThanOrEqual(3);
     for (const statement of grants) {
       expect([statement.Action ?? []].flat().filter((action) => action.includes('*'))).toEqual([]);
@@ -300,7 +367,13 @@ describe('SQL is parameterised: hostile strings in every field, end to end', () 
     const database = await freshDatabase();
     const admin = new Client({ connectionString: database.url });
     await admin.connect();
-    const db = new DatabaseConnection({ source: { kind: 'url', url: database.url }, ssl: false, statementTimeoutMs: 10_000, connectTimeoutMs: 3_000, pooled: false });
+    const db = new DatabaseConnection({
+      source: { kind: 'url', url: database.url },
+      ssl: false,
+      statementTimeoutMs: 10_000,
+      connectTimeoutMs: 3_000,
+      pooled: false,
+    });
     try {
       await applyMigrations(admin);
       const observability = createObservability('security-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' });
@@ -313,9 +386,25 @@ describe('SQL is parameterised: hostile strings in every field, end to end', () 
         nested: { [HOSTILE[(i + 2) % HOSTILE.length] as string]: [text, { deeper: text }] },
       }));
       const answer = await handleIngest(
-        postTelemetry({ headers: { 'x-api-key': API_KEY, 'content-type': 'application/json', 'idempotency-key': HOSTILE[0] as string }, body: JSON.stringify(items) }),
+        postTelemetry({
+          headers: {
+            'x-api-key': API_KEY,
+            'content-type': 'application/json',
+            'idempotency-key': HOSTILE[0] as string,
+          },
+          body: JSON.stringify(items),
+        }),
         Date.now() + 10_000,
-        { ...observability, kinesis, config: { stream: { streamName: stream }, apiKeyHashes: hashes, maxBodyBytes: 5 * 1024 * 1024, maxEventsPerRequest: 10_000 } },
+        {
+          ...observability,
+          kinesis,
+          config: {
+            stream: { streamName: stream },
+            apiKeyHashes: hashes,
+            maxBodyBytes: 5 * 1024 * 1024,
+            maxEventsPerRequest: 10_000,
+          },
+        },
       );
       expect(answer.statusCode).toBe(202);
       const { eventIds } = json<{ eventIds: string[] }>(answer);
@@ -324,27 +413,54 @@ describe('SQL is parameterised: hostile strings in every field, end to end', () 
       // The stream ARN and shard id reach SQL too (the checkpoint row): hostile as well.
       const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${stream}'); DROP TABLE shard_checkpoints; --`;
       const records = toShardRecords(await readAllRecords(kinesis, stream), streamArn);
-      const result = await processBatch(records, { db, sqs, dlqUrl, maxMessageBytes: 262_144, functionName: 'security-test' });
-      expect({ failures: result.batchItemFailures, written: result.stats.written, poison: result.stats.poison }).toEqual({ failures: [], written: items.length, poison: 0 });
+      const result = await processBatch(records, {
+        db,
+        sqs,
+        dlqUrl,
+        maxMessageBytes: 262_144,
+        functionName: 'security-test',
+      });
+      expect({
+        failures: result.batchItemFailures,
+        written: result.stats.written,
+        poison: result.stats.poison,
+      }).toEqual({ failures: [], written: items.length, poison: 0 });
       expect(await receiveAll(sqs, dlqUrl)).toEqual([]);
 
       const statusDeps = { ...observability, db, apiKeyHashes: hashes };
       for (const [i, item] of items.entries()) {
-        const status = await handleStatus(getTelemetryStatus(eventIds[i] as string, { 'x-api-key': API_KEY }), statusDeps);
+        const status = await handleStatus(
+          getTelemetryStatus(eventIds[i] as string, { 'x-api-key': API_KEY }),
+          statusDeps,
+        );
         expect(status.statusCode).toBe(200);
         const { event: stored } = json<{ event: StoredEvent }>(status);
         const { source, type, timestamp: _t, durationMs: _d, ...payload } = item;
-        expect({ source: stored.source, type: stored.type, payload: stored.payload }).toEqual({ source, type, payload });
+        expect({ source: stored.source, type: stored.type, payload: stored.payload }).toEqual({
+          source,
+          type,
+          payload,
+        });
       }
       // A hostile id in the path is refused before any SQL.
-      expect((await handleStatus(getTelemetryStatus(HOSTILE[0] as string, { 'x-api-key': API_KEY }), statusDeps)).statusCode).toBe(400);
+      expect(
+        (await handleStatus(getTelemetryStatus(HOSTILE[0] as string, { 'x-api-key': API_KEY }), statusDeps)).statusCode,
+      ).toBe(400);
 
       const tables = await admin.query<{ name: string | null }>(
         "SELECT to_regclass(name)::text AS name FROM unnest(ARRAY['telemetry_events', 'shard_checkpoints', 'schema_migrations']) AS name",
       );
-      expect(tables.rows.map((row) => row.name)).toEqual(['telemetry_events', 'shard_checkpoints', 'schema_migrations']);
-      expect((await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry_events')).rows[0]?.n).toBe(items.length);
-      expect((await admin.query<{ stream_arn: string }>('SELECT stream_arn FROM shard_checkpoints')).rows).toEqual([{ stream_arn: streamArn }]);
+      expect(tables.rows.map((row) => row.name)).toEqual([
+        'telemetry_events',
+        'shard_checkpoints',
+        'schema_migrations',
+      ]);
+      expect((await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry_events')).rows[0]?.n).toBe(
+        items.length,
+      );
+      expect((await admin.query<{ stream_arn: string }>('SELECT stream_arn FROM shard_checkpoints')).rows).toEqual([
+        { stream_arn: streamArn },
+      ]);
     } finally {
       await db.close();
       await admin.end();
@@ -358,9 +474,11 @@ describe('SQL is parameterised: hostile strings in every field, end to end', () 
 // --- SQL: never built from values (static) --------------------------------------------------------
 
 /** SQL as this codebase writes it: upper-case keywords. (Prose in messages does not shout.) */
-const SQL_TEXT = /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|DATABASE|INDEX|ROLE|USER)|DROP (TABLE|DATABASE|INDEX|ROLE)|ALTER (TABLE|DATABASE|ROLE)|TRUNCATE|GRANT|COPY)\b/;
+const SQL_TEXT =
+  /\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|DATABASE|INDEX|ROLE|USER)|DROP (TABLE|DATABASE|INDEX|ROLE)|ALTER (TABLE|DATABASE|ROLE)|TRUNCATE|GRANT|COPY)\b/;
 /** A statement: text that begins with a keyword (a shell hint quoting SQL, say, does not). */
-const SQL_STATEMENT = /^\s*\(?\s*(SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|TRUNCATE|GRANT|REVOKE|COPY|SET|DO|CALL|EXPLAIN)\b/;
+const SQL_STATEMENT =
+  /^\s*\(?\s*(SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|TRUNCATE|GRANT|REVOKE|COPY|SET|DO|CALL|EXPLAIN)\b/;
 /** The only things that may be spliced into SQL text: pg's quoting, and generated `$n` placeholders. */
 const SAFE_SPLICE = /^([\w.]+\.)?(escapeIdentifier|escapeLiteral|placeholders)\(/;
 
@@ -383,13 +501,24 @@ function sqlOffences(file: string, source: string): Offence[] {
     out.push({ file, line: line + 1, code: node.getText(sourceFile).slice(0, 160) });
   };
   const isSqlString = (node: ts.Node): boolean =>
-    (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) ? SQL_TEXT.test(node.text) : ts.isTemplateExpression(node) && SQL_TEXT.test(textOf(node));
+    ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)
+      ? SQL_TEXT.test(node.text)
+      : ts.isTemplateExpression(node) && SQL_TEXT.test(textOf(node));
   const visit = (node: ts.Node): void => {
     if (ts.isTemplateExpression(node) && SQL_STATEMENT.test(textOf(node)) && SQL_TEXT.test(textOf(node))) {
       if (!node.templateSpans.every((span) => SAFE_SPLICE.test(span.expression.getText(sourceFile)))) report(node);
-    } else if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken && (isSqlString(node.left) || isSqlString(node.right))) {
+    } else if (
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind === ts.SyntaxKind.PlusToken &&
+      (isSqlString(node.left) || isSqlString(node.right))
+    ) {
       report(node);
-    } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'concat' && [node.expression.expression, ...node.arguments].some(isSqlString)) {
+    } else if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      node.expression.name.text === 'concat' &&
+      [node.expression.expression, ...node.arguments].some(isSqlString)
+    ) {
       report(node);
     }
     ts.forEachChild(node, visit);
@@ -427,7 +556,11 @@ describe('no SQL text is built from values (static check of lib/, handlers/, scr
 
   it('finds none in the code that ships or that operators run', async () => {
     // local/src and emulator/src were lib/local and scripts/ before the split: still checked.
-    const files = (await Promise.all(['lib', 'handlers', 'scripts', 'local/src', 'emulator/src'].map((dir) => sourceFiles(path.join(ROOT, dir))))).flat();
+    const files = (
+      await Promise.all(
+        ['lib', 'handlers', 'scripts', 'local/src', 'emulator/src'].map((dir) => sourceFiles(path.join(ROOT, dir))),
+      )
+    ).flat();
     expect(files.length).toBeGreaterThan(20);
     const offences: Offence[] = [];
     for (const file of files) offences.push(...sqlOffences(path.relative(ROOT, file), await readFile(file, 'utf8')));

@@ -22,13 +22,20 @@ let admin: Client;
 const opened: DatabaseConnection[] = [];
 
 function open(url = db.url): DatabaseConnection {
-  const client = new DatabaseConnection(readDatabaseConfig({ DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT_MS: '2000' }), { applicationName: 'telemetry-status' });
+  const client = new DatabaseConnection(
+    readDatabaseConfig({ DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT_MS: '2000' }),
+    { applicationName: 'telemetry-status' },
+  );
   opened.push(client);
   return client;
 }
 
 function deps(client: DatabaseConnection): StatusDeps {
-  return { ...createObservability('status-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }), db: client, apiKeyHashes: [Buffer.from(hashApiKey(API_KEY), 'hex')] };
+  return {
+    ...createObservability('status-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
+    db: client,
+    apiKeyHashes: [Buffer.from(hashApiKey(API_KEY), 'hex')],
+  };
 }
 
 function parse<T>(answer: APIGatewayProxyStructuredResultV2): T {
@@ -88,27 +95,45 @@ describe('GET /telemetry/{eventId} (real Postgres)', () => {
     expect(parse<unknown>(answer)).toEqual({ status: 'pending', eventId: pendingId });
   });
 
-  it.each(['not-a-uuid', '', '0190b6c2-7c1e-7a3b-9d0e-2f4a6b8c0d1', `${STORED_ID}' OR '1'='1`])('answers 400 INVALID_EVENT_ID for %j', async (id) => {
-    const answer = await handleStatus(getTelemetryStatus(id, KEY_HEADERS), deps(open()));
-    expect({ status: answer.statusCode, code: parse<{ code: string }>(answer).code }).toEqual({ status: 400, code: 'INVALID_EVENT_ID' });
-  });
+  it.each(['not-a-uuid', '', '0190b6c2-7c1e-7a3b-9d0e-2f4a6b8c0d1', `${STORED_ID}' OR '1'='1`])(
+    'answers 400 INVALID_EVENT_ID for %j',
+    async (id) => {
+      const answer = await handleStatus(getTelemetryStatus(id, KEY_HEADERS), deps(open()));
+      expect({ status: answer.statusCode, code: parse<{ code: string }>(answer).code }).toEqual({
+        status: 400,
+        code: 'INVALID_EVENT_ID',
+      });
+    },
+  );
 
   it('answers 400 when the route gave no id at all', async () => {
-    const answer = await handleStatus(apiEvent({ method: 'GET', path: '/telemetry/', headers: KEY_HEADERS }), deps(open()));
-    expect({ status: answer.statusCode, code: parse<{ code: string }>(answer).code }).toEqual({ status: 400, code: 'INVALID_EVENT_ID' });
+    const answer = await handleStatus(
+      apiEvent({ method: 'GET', path: '/telemetry/', headers: KEY_HEADERS }),
+      deps(open()),
+    );
+    expect({ status: answer.statusCode, code: parse<{ code: string }>(answer).code }).toEqual({
+      status: 400,
+      code: 'INVALID_EVENT_ID',
+    });
   });
 
   it('answers 401 without the API key, and does not touch the database', async () => {
     const unreachable = open(`postgres://nobody@127.0.0.1:${await freePort()}/none`);
     const answer = await handleStatus(getTelemetryStatus(STORED_ID, { 'x-api-key': 'wrong' }), deps(unreachable));
-    expect({ status: answer.statusCode, code: parse<{ code: string }>(answer).code }).toEqual({ status: 401, code: 'UNAUTHORIZED' });
+    expect({ status: answer.statusCode, code: parse<{ code: string }>(answer).code }).toEqual({
+      status: 401,
+      code: 'UNAUTHORIZED',
+    });
   });
 
   it('answers 503 DATABASE_UNAVAILABLE with Retry-After when Postgres cannot be reached (connection refused)', async () => {
     const unreachable = open(`postgres://nobody@127.0.0.1:${await freePort()}/none`);
     const d = deps(unreachable);
     const answer = await handleStatus(getTelemetryStatus(STORED_ID, KEY_HEADERS), d);
-    expect({ status: answer.statusCode, code: parse<{ code: string }>(answer).code }).toEqual({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+    expect({ status: answer.statusCode, code: parse<{ code: string }>(answer).code }).toEqual({
+      status: 503,
+      code: 'DATABASE_UNAVAILABLE',
+    });
     expect(answer.headers['retry-after']).toBe('5');
     expect(d.metrics.serializeMetrics()).toMatchObject({ StatusDatabaseErrors: 1 });
   });
@@ -132,15 +157,24 @@ describe('GET /telemetry/{eventId} (real Postgres)', () => {
 describe('status config and handler', () => {
   it('reads the database settings and API_KEY_HASHES, failing closed', () => {
     const hashes = hashApiKey(API_KEY);
-    expect(readStatusConfig({ DATABASE_URL: 'postgres://x/y', API_KEY_HASHES: hashes }).database).toMatchObject({ ssl: false });
-    expect(readStatusConfig({ DATABASE_URL: 'postgres://x/y', API_KEY_HASHES: hashes, DATABASE_SSL: 'true' }).database).toMatchObject({ ssl: true });
+    expect(readStatusConfig({ DATABASE_URL: 'postgres://x/y', API_KEY_HASHES: hashes }).database).toMatchObject({
+      ssl: false,
+    });
+    expect(
+      readStatusConfig({ DATABASE_URL: 'postgres://x/y', API_KEY_HASHES: hashes, DATABASE_SSL: 'true' }).database,
+    ).toMatchObject({ ssl: true });
     expect(() => readStatusConfig({ API_KEY_HASHES: hashes })).toThrow(/DATABASE_URL/);
     expect(() => readStatusConfig({ DATABASE_URL: 'postgres://x/y' })).toThrow(ConfigError);
   });
 
   it('serves a lookup through the exported handler, configured from the environment', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { DATABASE_URL: db.url, API_KEY_HASHES: hashApiKey(API_KEY), POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' });
+    Object.assign(process.env, {
+      DATABASE_URL: db.url,
+      API_KEY_HASHES: hashApiKey(API_KEY),
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
     try {
       let loaded: typeof import('../../handlers/status').handler | undefined;
       jest.isolateModules(() => {
@@ -150,10 +184,15 @@ describe('status config and handler', () => {
       const handler = loaded;
       const stored = await handler(getTelemetryStatus(STORED_ID, KEY_HEADERS), lambdaContext());
       expect(stored.statusCode).toBe(200);
-      const pending = await handler(getTelemetryStatus('0190b6c2-0000-7000-8000-00000000000f', KEY_HEADERS), lambdaContext());
+      const pending = await handler(
+        getTelemetryStatus('0190b6c2-0000-7000-8000-00000000000f', KEY_HEADERS),
+        lambdaContext(),
+      );
       expect(pending.statusCode).toBe(202);
       // the handler keeps its connection for the container's life: end it so the database can be dropped
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'telemetry-status' AND datname = current_database()`);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'telemetry-status' AND datname = current_database()`,
+      );
     } finally {
       process.env = saved;
     }

@@ -81,7 +81,8 @@ function ofType(type: string): Array<[string, Resource]> {
 
 function mappingFor(name: FunctionName): JsonObject {
   const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
-    ([, value]) => JSON.stringify(value.Properties.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [logicalId(name), 'Arn'] }),
+    ([, value]) =>
+      JSON.stringify(value.Properties.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [logicalId(name), 'Arn'] }),
   );
   expect(mappings).toHaveLength(1);
   return (mappings[0] as [string, Resource])[1].Properties;
@@ -118,7 +119,10 @@ function grantedOn(target: Json): Set<string> {
   const wanted = JSON.stringify(target);
   return new Set(
     statements()
-      .filter((statement) => statement.Effect === 'Allow' && resources(statement.Resource).some((r) => JSON.stringify(r) === wanted))
+      .filter(
+        (statement) =>
+          statement.Effect === 'Allow' && resources(statement.Resource).some((r) => JSON.stringify(r) === wanted),
+      )
       .flatMap(actions),
   );
 }
@@ -134,7 +138,10 @@ beforeAll(async () => {
   sizes = await bundleSizes(packageDir, FUNCTIONS);
   console.log(`zipped function sizes (serverless package --stage dev):\n${formatSizeTable(sizes)}`);
   const [prod, local] = await Promise.all(
-    ['prod', 'local'].map(async (stage) => JSON.parse(await service.serverless(['print', '--stage', stage, '--format', 'json'])) as JsonObject),
+    ['prod', 'local'].map(
+      async (stage) =>
+        JSON.parse(await service.serverless(['print', '--stage', stage, '--format', 'json'])) as JsonObject,
+    ),
   );
   prodConfig = prod as JsonObject;
   localConfig = local as JsonObject;
@@ -167,34 +174,43 @@ describe('packaged CloudFormation template (stage dev)', () => {
       ofType('AWS::ApiGatewayV2::Route').map(([, route]) => {
         const integration = at(route.Properties, 'Target', 'Fn::Join', '1') as Json[] | undefined;
         const integrationId = at(integration?.[1], 'Ref') as string;
-        return [route.Properties.RouteKey as string, at(resource(integrationId).Properties, 'IntegrationUri', 'Fn::GetAtt', '0')];
+        return [
+          route.Properties.RouteKey as string,
+          at(resource(integrationId).Properties, 'IntegrationUri', 'Fn::GetAtt', '0'),
+        ];
       }),
     );
-    expect(routes).toEqual({ 'POST /telemetry': 'IngestLambdaFunction', 'GET /telemetry/{eventId}': 'StatusLambdaFunction' });
+    expect(routes).toEqual({
+      'POST /telemetry': 'IngestLambdaFunction',
+      'GET /telemetry/{eventId}': 'StatusLambdaFunction',
+    });
     expect(template.Outputs.HttpApiUrl).toBeDefined();
   });
 
-  it.each(['consumer', 'relay'] as const)('%s reads the stream in batches, bisects, reports item failures and dead-letters to the queue', (name) => {
-    const mapping = mappingFor(name);
-    expect(mapping).toMatchObject({
-      EventSourceArn: STREAM_ARN,
-      BisectBatchOnFunctionError: true,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      DestinationConfig: { OnFailure: { Destination: DLQ_ARN } },
-      Enabled: true,
-    });
-    expect(['TRIM_HORIZON', 'LATEST']).toContain(mapping.StartingPosition);
-    expect(mapping.ParallelizationFactor).toEqual(expect.any(Number));
-    expect(mapping.ParallelizationFactor as number).toBeGreaterThanOrEqual(1);
-    expect(mapping.ParallelizationFactor as number).toBeLessThanOrEqual(10);
-    expect(mapping.MaximumRetryAttempts as number).toBeGreaterThanOrEqual(1);
-    // Lambda gives up on a batch at this age and dead-letters its range; the replay can re-read the
-    // range only while the stream still holds it.
-    const retentionSeconds = (resource('TelemetryStream').Properties.RetentionPeriodHours as number) * 3600;
-    expect(mapping.MaximumRecordAgeInSeconds as number).toBeGreaterThanOrEqual(60);
-    expect(mapping.MaximumRecordAgeInSeconds as number).toBeLessThan(retentionSeconds);
-    expect(resource('DeadLetterQueue').Type).toBe('AWS::SQS::Queue');
-  });
+  it.each(['consumer', 'relay'] as const)(
+    '%s reads the stream in batches, bisects, reports item failures and dead-letters to the queue',
+    (name) => {
+      const mapping = mappingFor(name);
+      expect(mapping).toMatchObject({
+        EventSourceArn: STREAM_ARN,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: DLQ_ARN } },
+        Enabled: true,
+      });
+      expect(['TRIM_HORIZON', 'LATEST']).toContain(mapping.StartingPosition);
+      expect(mapping.ParallelizationFactor).toEqual(expect.any(Number));
+      expect(mapping.ParallelizationFactor as number).toBeGreaterThanOrEqual(1);
+      expect(mapping.ParallelizationFactor as number).toBeLessThanOrEqual(10);
+      expect(mapping.MaximumRetryAttempts as number).toBeGreaterThanOrEqual(1);
+      // Lambda gives up on a batch at this age and dead-letters its range; the replay can re-read the
+      // range only while the stream still holds it.
+      const retentionSeconds = (resource('TelemetryStream').Properties.RetentionPeriodHours as number) * 3600;
+      expect(mapping.MaximumRecordAgeInSeconds as number).toBeGreaterThanOrEqual(60);
+      expect(mapping.MaximumRecordAgeInSeconds as number).toBeLessThan(retentionSeconds);
+      expect(resource('DeadLetterQueue').Type).toBe('AWS::SQS::Queue');
+    },
+  );
 
   it('batches 1,000 records for the consumer and 500 (one PutRecords) for the relay', () => {
     expect(mappingFor('consumer').BatchSize).toBe(1000);
@@ -251,13 +267,19 @@ describe('packaged CloudFormation template (stage dev)', () => {
     // CloudFormation substitutes ${...}; with placeholders in their place the body must parse.
     const parsed = JSON.parse((body as string).replace(/\$\{[^}]+\}/g, 'x')) as { widgets: unknown[] };
     expect(parsed.widgets.length).toBeGreaterThanOrEqual(5);
-    for (const name of ['${TelemetryStream}', '${DeadLetterQueue.QueueName}', ...FUNCTIONS.map((fn) => `\${${logicalId(fn)}}`)]) {
+    for (const name of [
+      '${TelemetryStream}',
+      '${DeadLetterQueue.QueueName}',
+      ...FUNCTIONS.map((fn) => `\${${logicalId(fn)}}`),
+    ]) {
       expect(body).toContain(name);
     }
   });
 
   it('scopes every Kinesis and SQS statement to named resources', () => {
-    const scoped = statements().filter((statement) => actions(statement).some((action) => /^(kinesis|sqs):/.test(action)));
+    const scoped = statements().filter((statement) =>
+      actions(statement).some((action) => /^(kinesis|sqs):/.test(action)),
+    );
     expect(scoped.length).toBeGreaterThan(0);
     for (const statement of scoped) {
       for (const target of resources(statement.Resource)) {
@@ -270,13 +292,30 @@ describe('packaged CloudFormation template (stage dev)', () => {
 
   it('grants what the mappings, ingest, relay and replay need, and nothing on "*"', () => {
     const onStream = grantedOn(STREAM_ARN);
-    for (const action of ['DescribeStream', 'DescribeStreamSummary', 'GetRecords', 'GetShardIterator', 'ListShards', 'PutRecord', 'PutRecords']) {
+    for (const action of [
+      'DescribeStream',
+      'DescribeStreamSummary',
+      'GetRecords',
+      'GetShardIterator',
+      'ListShards',
+      'PutRecord',
+      'PutRecords',
+    ]) {
       expect(onStream).toContain(`kinesis:${action}`);
     }
-    const onRelayTargets = [grantedOn({ 'Fn::GetAtt': ['RelayTargetStream', 'Arn'] }), grantedOn({ Ref: 'RelayTargets' })];
+    const onRelayTargets = [
+      grantedOn({ 'Fn::GetAtt': ['RelayTargetStream', 'Arn'] }),
+      grantedOn({ Ref: 'RelayTargets' }),
+    ];
     for (const granted of onRelayTargets) expect(granted).toContain('kinesis:PutRecords');
     const onQueue = grantedOn(DLQ_ARN);
-    for (const action of ['SendMessage', 'ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'GetQueueAttributes']) {
+    for (const action of [
+      'SendMessage',
+      'ReceiveMessage',
+      'DeleteMessage',
+      'ChangeMessageVisibility',
+      'GetQueueAttributes',
+    ]) {
       expect(onQueue).toContain(`sqs:${action}`);
     }
     const secret = statements().filter((statement) => actions(statement).includes('secretsmanager:GetSecretValue'));
@@ -322,7 +361,11 @@ describe('packaged CloudFormation template (stage dev)', () => {
     }
     expect(env('ingest').MAX_BODY_BYTES).toBe('5242880');
     expect(env('relay').RELAY_TARGETS).toEqual({
-      'Fn::If': ['UseDefaultRelayTarget', { 'Fn::GetAtt': ['RelayTargetStream', 'Arn'] }, { 'Fn::Join': [',', { Ref: 'RelayTargets' }] }],
+      'Fn::If': [
+        'UseDefaultRelayTarget',
+        { 'Fn::GetAtt': ['RelayTargetStream', 'Arn'] },
+        { 'Fn::Join': [',', { Ref: 'RelayTargets' }] },
+      ],
     });
   });
 
@@ -341,7 +384,10 @@ describe('packaged CloudFormation template (stage dev)', () => {
       // cfn-lint's exit code is a bit set: 1 fatal, 2 errors, 4 warnings, 8 informational.
       const status = result.status ?? 1;
       if (status !== 0) console.log(`cfn-lint (exit ${status}):\n${result.stdout}${result.stderr}`);
-      expect({ fatalOrErrors: status & 3, output: status & 3 ? result.stdout + result.stderr : '' }).toEqual({ fatalOrErrors: 0, output: '' });
+      expect({ fatalOrErrors: status & 3, output: status & 3 ? result.stdout + result.stderr : '' }).toEqual({
+        fatalOrErrors: 0,
+        output: '',
+      });
     },
     120_000,
   );
@@ -351,9 +397,18 @@ describe('function zips', () => {
   it.each(FUNCTIONS)('%s holds its minified bundle and a source map of mappings only, SDK left out', async (name) => {
     const entries = readZipEntries(await readFile(path.join(packageDir, `${name}.zip`)));
     expect(entries.map((entry) => entry.name).sort()).toEqual([`handlers/${name}.js`, `handlers/${name}.js.map`]);
-    const bundle = entries.find((entry) => entry.name.endsWith('.js'))?.data().toString('utf8') ?? '';
+    const bundle =
+      entries
+        .find((entry) => entry.name.endsWith('.js'))
+        ?.data()
+        .toString('utf8') ?? '';
     expect(bundle).toContain(`//# sourceMappingURL=${name}.js.map`);
-    const map = JSON.parse(entries.find((entry) => entry.name.endsWith('.map'))?.data().toString('utf8') ?? '{}') as {
+    const map = JSON.parse(
+      entries
+        .find((entry) => entry.name.endsWith('.map'))
+        ?.data()
+        .toString('utf8') ?? '{}',
+    ) as {
       sources: string[];
       mappings: string;
       sourcesContent?: unknown;
@@ -372,7 +427,9 @@ describe('function zips', () => {
   it('are byte-identical when packaged again (fixed timestamps): unchanged functions are not redeployed', async () => {
     const again = await service.package('dev', 'package-again');
     for (const name of FUNCTIONS) {
-      expect((await readFile(path.join(again, `${name}.zip`))).equals(await readFile(path.join(packageDir, `${name}.zip`)))).toBe(true);
+      expect(
+        (await readFile(path.join(again, `${name}.zip`))).equals(await readFile(path.join(packageDir, `${name}.zip`))),
+      ).toBe(true);
     }
   }, 120_000);
 });
@@ -383,7 +440,10 @@ describe('other stages resolve offline', () => {
     expect(stream).toMatchObject({ ShardCount: 4, RetentionPeriodHours: 168 });
     const event = obj(at(prodConfig, 'functions', 'consumer', 'events', '0', 'stream'), 'prod consumer event');
     expect(event).toMatchObject({ batchSize: 1000, parallelizationFactor: 2, maximumRetryAttempts: 10 });
-    const alarm = obj(at(prodConfig, 'resources', 'Resources', 'DeadLetterQueueAgeAlarm', 'Properties'), 'prod DLQ age alarm');
+    const alarm = obj(
+      at(prodConfig, 'resources', 'Resources', 'DeadLetterQueueAgeAlarm', 'Properties'),
+      'prod DLQ age alarm',
+    );
     const window = 168 * 3600 - (event.maximumRecordAgeInSeconds as number);
     expect(alarm.Threshold as number).toBeLessThan(window);
     expect(alarm.Threshold as number).toBeGreaterThan(window / 2);

@@ -22,9 +22,13 @@ async function lint(files: Record<string, string>): Promise<{ failed: boolean; o
     await writeFile(path.join(dir, name), text);
   }
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIOME, 'lint', '--max-diagnostics=50', ...Object.keys(files)], {
-      cwd: dir,
-    });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [BIOME, 'lint', '--max-diagnostics=50', ...Object.keys(files)],
+      {
+        cwd: dir,
+      },
+    );
     return { failed: false, output: stdout + stderr };
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
@@ -81,7 +85,8 @@ describe('import boundaries', () => {
 
   it('refuses pipeline code in the emulator', async () => {
     const result = await lint({
-      'emulator/src/violation.ts': "import { putRecords } from '../../lib/kinesis/putRecords';\nexport const put = putRecords;\n",
+      'emulator/src/violation.ts':
+        "import { putRecords } from '../../lib/kinesis/putRecords';\nexport const put = putRecords;\n",
     });
     expect(result.failed).toBe(true);
     expect(result.output).toContain('the emulator knows Lambda, Kinesis and SQS, not this pipeline');

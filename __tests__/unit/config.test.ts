@@ -2,20 +2,34 @@ import { integer, list, readAwsConfig, requiredString } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 
 describe('configuration readers', () => {
-  it('read AWS endpoints in the SDK\'s own variables, specific before general', () => {
-    expect(readAwsConfig({ AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:2' })).toEqual({
+  it("read AWS endpoints in the SDK's own variables, specific before general", () => {
+    expect(
+      readAwsConfig({
+        AWS_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+        AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:2',
+      }),
+    ).toEqual({
       region: 'eu-west-1',
       kinesisEndpoint: 'http://127.0.0.1:1',
       sqsEndpoint: 'http://127.0.0.1:2',
       streamAddressing: 'name',
     });
-    expect(readAwsConfig({})).toEqual({ region: 'us-east-1', kinesisEndpoint: undefined, sqsEndpoint: undefined, streamAddressing: 'arn' });
+    expect(readAwsConfig({})).toEqual({
+      region: 'us-east-1',
+      kinesisEndpoint: undefined,
+      sqsEndpoint: undefined,
+      streamAddressing: 'arn',
+    });
   });
 
   it('address streams by ARN in AWS and by name against a local endpoint, unless KINESIS_STREAM_ADDRESSING says otherwise', () => {
     expect(readAwsConfig({ AWS_ENDPOINT_URL_KINESIS: 'http://127.0.0.1:1' }).streamAddressing).toBe('name');
     expect(readAwsConfig({ AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:2' }).streamAddressing).toBe('arn');
-    expect(readAwsConfig({ AWS_ENDPOINT_URL_KINESIS: 'http://127.0.0.1:1', KINESIS_STREAM_ADDRESSING: 'arn' }).streamAddressing).toBe('arn');
+    expect(
+      readAwsConfig({ AWS_ENDPOINT_URL_KINESIS: 'http://127.0.0.1:1', KINESIS_STREAM_ADDRESSING: 'arn' })
+        .streamAddressing,
+    ).toBe('arn');
     expect(readAwsConfig({ KINESIS_STREAM_ADDRESSING: 'name' }).streamAddressing).toBe('name');
     expect(() => readAwsConfig({ KINESIS_STREAM_ADDRESSING: 'url' })).toThrow(ConfigError);
     expect(() => readAwsConfig({ KINESIS_STREAM_ADDRESSING: 'url' })).toThrow(/KINESIS_STREAM_ADDRESSING/);

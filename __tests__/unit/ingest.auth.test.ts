@@ -24,7 +24,9 @@ describe('API keys', () => {
 
   it('reads API_KEY_HASHES, failing closed on a missing or malformed entry without echoing it', () => {
     const good = hashApiKey('k');
-    expect(readApiKeyHashes({ API_KEY_HASHES: ` ${good.toUpperCase()} , ${hashApiKey('j')},` })).toEqual(hashes('k', 'j'));
+    expect(readApiKeyHashes({ API_KEY_HASHES: ` ${good.toUpperCase()} , ${hashApiKey('j')},` })).toEqual(
+      hashes('k', 'j'),
+    );
     expect(() => readApiKeyHashes({})).toThrow(ConfigError);
     expect(() => readApiKeyHashes({ API_KEY_HASHES: ' , ' })).toThrow(/API_KEY_HASHES is required/);
     let error: unknown;
@@ -50,7 +52,10 @@ describe('readIngestConfig', () => {
       maxEventsPerRequest: 10_000,
     });
     const arn = 'arn:aws:kinesis:us-east-1:123456789012:stream/telemetry';
-    expect(readIngestConfig({ ...base, TELEMETRY_STREAM_ARN: arn, MAX_BODY_BYTES: '1024' })).toMatchObject({ stream: { streamArn: arn }, maxBodyBytes: 1024 });
+    expect(readIngestConfig({ ...base, TELEMETRY_STREAM_ARN: arn, MAX_BODY_BYTES: '1024' })).toMatchObject({
+      stream: { streamArn: arn },
+      maxBodyBytes: 1024,
+    });
   });
 
   it.each([

@@ -25,7 +25,12 @@ function onTheWire(event: TelemetryEvent): unknown {
 
 describe('normalizeEvent', () => {
   it('builds the contract event: defaults, ISO UTC timestamps, every other field as payload', () => {
-    const event = accepted({ source: 'fn', timestamp: '2024-05-01T14:00:00.123456+02:00', region: 'eu', nested: { a: [1, null] } });
+    const event = accepted({
+      source: 'fn',
+      timestamp: '2024-05-01T14:00:00.123456+02:00',
+      region: 'eu',
+      nested: { a: [1, null] },
+    });
     expect(event).toEqual({
       v: EVENT_VERSION,
       eventId: expect.any(String),
@@ -39,7 +44,9 @@ describe('normalizeEvent', () => {
   });
 
   it('treats null optional fields as absent, and keeps a "__proto__" field as a plain payload field', () => {
-    const item = JSON.parse('{"source":"fn","timestamp":0,"type":null,"durationMs":null,"eventId":null,"__proto__":{"polluted":true}}') as unknown;
+    const item = JSON.parse(
+      '{"source":"fn","timestamp":0,"type":null,"durationMs":null,"eventId":null,"__proto__":{"polluted":true}}',
+    ) as unknown;
     const event = accepted(item);
     expect(event.type).toBe('invocation');
     expect(event.durationMs).toBeNull();
@@ -49,13 +56,18 @@ describe('normalizeEvent', () => {
   });
 
   it('derives ids from the Idempotency-Key and the index, and lower-cases client ids', () => {
-    expect(accepted({ source: 's', timestamp: 1 }, { ...context, idempotencyKey: 'k', index: 3 }).eventId).toBe(derivedEventId('k', 3));
+    expect(accepted({ source: 's', timestamp: 1 }, { ...context, idempotencyKey: 'k', index: 3 }).eventId).toBe(
+      derivedEventId('k', 3),
+    );
     expect(derivedEventId('k', 3)).not.toBe(derivedEventId('k', 4));
     expect(derivedEventId('k', 3)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5/);
     expect(EVENT_ID_NAMESPACE).toMatch(/^[0-9a-f-]{36}$/);
-    expect(accepted({ source: 's', timestamp: 1, eventId: 'AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE' }, { ...context, idempotencyKey: 'k' }).eventId).toBe(
-      'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
-    );
+    expect(
+      accepted(
+        { source: 's', timestamp: 1, eventId: 'AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE' },
+        { ...context, idempotencyKey: 'k' },
+      ).eventId,
+    ).toBe('aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee');
   });
 
   it.each([
@@ -71,7 +83,7 @@ describe('normalizeEvent', () => {
     [{ source: 's', timestamp: 1, eventId: 42 }, /eventId/],
     [{ source: 'a\u0000b', timestamp: 1 }, /source contains U\+0000/],
     [{ source: 's', timestamp: 1, tags: ['ok', 'bad\u0000'] }, /tags\[1\] contains U\+0000/],
-    [{ source: 's', timestamp: 1, m: { ['k\u0000']: 1 } }, /field name in m contains U\+0000/],
+    [{ source: 's', timestamp: 1, m: { 'k\u0000': 1 } }, /field name in m contains U\+0000/],
   ])('refuses %j', (item, why) => {
     expect(refusal(item)).toMatch(why);
   });
@@ -89,14 +101,26 @@ describe('normalizeEvent', () => {
       fc.oneof({ arbitrary: valid, weight: 8 }, { arbitrary: invalid, weight: 1 });
     const item = fc.record(
       {
-        source: mostly(fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }), fc.oneof(text, fc.string({ minLength: 257, maxLength: 260 }), fc.integer())),
+        source: mostly(
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
+          fc.oneof(text, fc.string({ minLength: 257, maxLength: 260 }), fc.integer()),
+        ),
         timestamp: mostly(
-          fc.oneof(fc.double({ min: -62_135_596_800_000, max: 253_402_300_799_999, noNaN: true }).map(Math.trunc), fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4e12) }).map((date) => date.toISOString())),
+          fc.oneof(
+            fc.double({ min: -62_135_596_800_000, max: 253_402_300_799_999, noNaN: true }).map(Math.trunc),
+            fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4e12) }).map((date) => date.toISOString()),
+          ),
           fc.oneof(fc.double(), text, fc.double({ min: 253_402_300_800_000, noNaN: true })),
         ),
         eventId: mostly(fc.oneof(fc.uuid(), fc.constant(null)), text),
-        type: mostly(fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), fc.constant(null)), fc.oneof(text, fc.integer())),
-        durationMs: mostly(fc.oneof(fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), fc.constant(null)), fc.oneof(fc.double({ max: -0.001 }), text)),
+        type: mostly(
+          fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), fc.constant(null)),
+          fc.oneof(text, fc.integer()),
+        ),
+        durationMs: mostly(
+          fc.oneof(fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), fc.constant(null)),
+          fc.oneof(fc.double({ max: -0.001 }), text),
+        ),
         extra: fc.jsonValue({ maxDepth: 4 }),
         label: text,
       },
@@ -104,13 +128,20 @@ describe('normalizeEvent', () => {
     );
     let acceptedCount = 0;
     fc.assert(
-      fc.property(fc.oneof({ arbitrary: item, weight: 9 }, { arbitrary: fc.jsonValue({ maxDepth: 3 }), weight: 1 }), (value) => {
-        const result = normalizeEvent(value, context);
-        if (!result.ok) return result.error.length > 0;
-        acceptedCount += 1;
-        const wire = onTheWire(result.event);
-        return eventProblem(wire) === undefined && JSON.stringify(wire) === JSON.stringify(result.event) && !/[\u0000\uD800-\uDFFF]/u.test(JSON.stringify(wire));
-      }),
+      fc.property(
+        fc.oneof({ arbitrary: item, weight: 9 }, { arbitrary: fc.jsonValue({ maxDepth: 3 }), weight: 1 }),
+        (value) => {
+          const result = normalizeEvent(value, context);
+          if (!result.ok) return result.error.length > 0;
+          acceptedCount += 1;
+          const wire = onTheWire(result.event);
+          return (
+            eventProblem(wire) === undefined &&
+            JSON.stringify(wire) === JSON.stringify(result.event) &&
+            !/[\u0000\uD800-\uDFFF]/u.test(JSON.stringify(wire))
+          );
+        },
+      ),
       { numRuns: 500 },
     );
     // the property is about accepted events: make sure there were plenty

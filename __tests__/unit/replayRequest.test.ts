@@ -48,13 +48,22 @@ describe('parseReplayRequest', () => {
       recordsPerSecond: 50,
       targetStream: 'telemetry-copy',
       dropExpired: true,
-      filter: { reasons: ['db-rejected'], shardIds: ['shardId-000000000001'], since: Date.parse('2026-01-01T00:00:00Z'), until: 1_767_312_000_000 },
+      filter: {
+        reasons: ['db-rejected'],
+        shardIds: ['shardId-000000000001'],
+        since: Date.parse('2026-01-01T00:00:00Z'),
+        until: 1_767_312_000_000,
+      },
     });
   });
 
   it('reads {fromCheckpoints: true, dryRun: true, shardIds} as a fill carrying dryRun and shardIds', () => {
     const shardIds = ['shardId-000000000000', 'shardId-000000000003'];
-    expect(parseReplayRequest({ fromCheckpoints: true, dryRun: true, shardIds })).toEqual({ operation: 'fill', dryRun: true, shardIds });
+    expect(parseReplayRequest({ fromCheckpoints: true, dryRun: true, shardIds })).toEqual({
+      operation: 'fill',
+      dryRun: true,
+      shardIds,
+    });
     expect(parseReplayRequest({ fromCheckpoints: true })).toEqual({ operation: 'fill', dryRun: false });
     expect(parseReplayRequest({ operation: 'fill', rewindSeconds: 600, recordsPerSecond: 200 })).toEqual({
       operation: 'fill',
@@ -86,7 +95,9 @@ describe('parseReplayRequest', () => {
 
   it('refuses an unknown field, naming it', () => {
     expect(refusal({ maxMesages: 5 }).message).toMatch(/unknown option maxMesages/);
-    expect(refusal({ fromCheckpoints: true, shards: ['shardId-000000000000'] }).message).toMatch(/unknown option shards/);
+    expect(refusal({ fromCheckpoints: true, shards: ['shardId-000000000000'] }).message).toMatch(
+      /unknown option shards/,
+    );
   });
 
   it.each<[string, unknown, RegExp]>([

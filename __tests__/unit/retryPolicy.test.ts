@@ -64,7 +64,12 @@ describe('withRetry', () => {
   it('retries a retryable error, then returns what the call returns', async () => {
     const { call, tries } = flaky([new Transient('throttled'), new Transient('throttled again')]);
     const retries: number[] = [];
-    const result = await withRetry(call, { policy: quick, deadline: Date.now() + 10_000, isRetryable, onRetry: (retry) => retries.push(retry) });
+    const result = await withRetry(call, {
+      policy: quick,
+      deadline: Date.now() + 10_000,
+      isRetryable,
+      onRetry: (retry) => retries.push(retry),
+    });
     expect(result).toBe('done');
     expect(tries).toHaveLength(3);
     expect(retries).toEqual([1, 2]);
@@ -73,12 +78,18 @@ describe('withRetry', () => {
   it('stops at maxAttempts (the first try counted) and throws the last error', async () => {
     const failures = Array.from({ length: 10 }, (_, i) => new Transient(`failure ${i + 1}`));
     const { call, tries } = flaky(failures);
-    const error = await withRetry(call, { policy: { ...quick, maxAttempts: 3 }, deadline: Date.now() + 10_000, isRetryable }).catch((e: unknown) => e);
+    const error = await withRetry(call, {
+      policy: { ...quick, maxAttempts: 3 },
+      deadline: Date.now() + 10_000,
+      isRetryable,
+    }).catch((e: unknown) => e);
     expect(error).toBe(failures[2]);
     expect(tries).toHaveLength(3);
 
     const once = flaky([new Transient('only try')]);
-    await expect(withRetry(once.call, { policy: { ...quick, maxAttempts: 1 }, deadline: Date.now() + 10_000, isRetryable })).rejects.toThrow('only try');
+    await expect(
+      withRetry(once.call, { policy: { ...quick, maxAttempts: 1 }, deadline: Date.now() + 10_000, isRetryable }),
+    ).rejects.toThrow('only try');
     expect(once.tries).toHaveLength(1);
   });
 
@@ -86,7 +97,14 @@ describe('withRetry', () => {
     const permanent = new Permanent('access denied');
     const { call, tries } = flaky([permanent]);
     const retries: number[] = [];
-    await expect(withRetry(call, { policy: quick, deadline: Date.now() + 10_000, isRetryable, onRetry: (retry) => retries.push(retry) })).rejects.toBe(permanent);
+    await expect(
+      withRetry(call, {
+        policy: quick,
+        deadline: Date.now() + 10_000,
+        isRetryable,
+        onRetry: (retry) => retries.push(retry),
+      }),
+    ).rejects.toBe(permanent);
     expect(tries).toHaveLength(1);
     expect(retries).toEqual([]);
   });
@@ -119,7 +137,11 @@ describe('withRetry', () => {
       const { call, tries } = flaky([new Transient('throttled'), new Transient('throttled')]);
       const started = Date.now();
       // The first wait would be ~10 s; the deadline is 200 ms away.
-      const error = await withRetry(call, { policy: { baseDelayMs: 10_000, maxDelayMs: 10_000, maxAttempts: 10 }, deadline: started + 200, isRetryable }).catch((e: unknown) => e);
+      const error = await withRetry(call, {
+        policy: { baseDelayMs: 10_000, maxDelayMs: 10_000, maxAttempts: 10 },
+        deadline: started + 200,
+        isRetryable,
+      }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Transient);
       expect(tries).toHaveLength(1);
       expect(Date.now() - started).toBeLessThan(150);

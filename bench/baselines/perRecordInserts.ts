@@ -29,14 +29,23 @@ export async function perRecordInserts(client: Client, records: readonly Kinesis
   try {
     for (const { row } of valid) {
       const result = await client.query(INSERT_ONE, [
-        row.event_id, row.source, row.type, row.event_time, row.duration_ms, JSON.stringify(row.payload),
-        row.shard_id, row.sequence_number, row.arrival_time, row.received_at,
+        row.event_id,
+        row.source,
+        row.type,
+        row.event_time,
+        row.duration_ms,
+        JSON.stringify(row.payload),
+        row.shard_id,
+        row.sequence_number,
+        row.arrival_time,
+        row.received_at,
       ]);
       written += result.rowCount ?? 0;
     }
     const last = valid.at(-1)?.row;
     const streamArn = records[0]?.eventSourceARN;
-    if (last && streamArn) await client.query(CHECKPOINT, [streamArn, last.shard_id, last.sequence_number, last.arrival_time]);
+    if (last && streamArn)
+      await client.query(CHECKPOINT, [streamArn, last.shard_id, last.sequence_number, last.arrival_time]);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK');

@@ -11,10 +11,16 @@ import type { KinesisRecord } from '../../lib/kinesis/putRecords';
  * @example
  * const put = await putRecordEach(kinesis, 'telemetry', records);
  */
-export async function putRecordEach(kinesis: KinesisClient, streamName: string, records: readonly KinesisRecord[]): Promise<number> {
+export async function putRecordEach(
+  kinesis: KinesisClient,
+  streamName: string,
+  records: readonly KinesisRecord[],
+): Promise<number> {
   let put = 0;
   for (const record of records) {
-    const result = await kinesis.send(new PutRecordCommand({ StreamName: streamName, Data: record.data, PartitionKey: record.partitionKey }));
+    const result = await kinesis.send(
+      new PutRecordCommand({ StreamName: streamName, Data: record.data, PartitionKey: record.partitionKey }),
+    );
     if (!result.SequenceNumber) throw new Error('PutRecord returned no sequence number');
     put += 1;
   }

@@ -26,19 +26,33 @@ export interface PerRecordReplayOptions {
  * @example
  * const { records } = await replayPerRecord(replayDeps(aws), { queueUrl, maxMessages: 10 });
  */
-export async function replayPerRecord(deps: ReplayDeps & { sqs: SQSClient }, options: PerRecordReplayOptions): Promise<DrainResult> {
+export async function replayPerRecord(
+  deps: ReplayDeps & { sqs: SQSClient },
+  options: PerRecordReplayOptions,
+): Promise<DrainResult> {
   const out: DrainResult = { messages: 0, records: 0 };
   for (let receives = 0; receives < options.maxMessages + 10 && out.messages < options.maxMessages; receives += 1) {
     const { Messages = [] } = await deps.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: options.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300, WaitTimeSeconds: 0 }),
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 300,
+        WaitTimeSeconds: 0,
+      }),
     );
     if (Messages.length === 0) break;
     for (const message of Messages) {
-      const resolved = await resolveMessage(parseDlqMessage(message.Body ?? ''), { ...deps, deadline: Date.now() + 60_000 });
-      if (resolved.expired || resolved.incomplete) throw new Error(`message ${message.MessageId} could not be resolved in full`);
+      const resolved = await resolveMessage(parseDlqMessage(message.Body ?? ''), {
+        ...deps,
+        deadline: Date.now() + 60_000,
+      });
+      if (resolved.expired || resolved.incomplete)
+        throw new Error(`message ${message.MessageId} could not be resolved in full`);
       const stream = deps.resolveStream(options.targetStream ?? resolved.streamArn);
       out.records += await putRecordEach(deps.kinesisFor(stream.clientRegion), stream.name, resolved.records);
-      await deps.sqs.send(new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      await deps.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
       out.messages += 1;
     }
   }

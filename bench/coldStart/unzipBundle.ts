@@ -22,7 +22,8 @@ export async function unzipBundle(zipFile: string, dir: string): Promise<Unzippe
     if (entry.name.endsWith('/')) continue;
     const target = path.resolve(dir, entry.name);
     // A zip entry may not write outside its folder ("zip slip").
-    if (!target.startsWith(`${path.resolve(dir)}${path.sep}`)) throw new Error(`zip entry ${entry.name} points outside the bundle`);
+    if (!target.startsWith(`${path.resolve(dir)}${path.sep}`))
+      throw new Error(`zip entry ${entry.name} points outside the bundle`);
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, entry.data());
     files.push(entry.name);

@@ -34,11 +34,15 @@ async function main(): Promise<void> {
           type: 'status',
           id: request.id,
           status,
-          mappings: Object.fromEntries(Object.entries(stack.mappings).map(([name, mapping]) => [name, { ...mapping.stats }])),
+          mappings: Object.fromEntries(
+            Object.entries(stack.mappings).map(([name, mapping]) => [name, { ...mapping.stats }]),
+          ),
         };
         process.send?.(reply);
       })
-      .catch((error: unknown) => process.send?.({ type: 'error', id: request.id, message: String(error) } satisfies StackChildReply));
+      .catch((error: unknown) =>
+        process.send?.({ type: 'error', id: request.id, message: String(error) } satisfies StackChildReply),
+      );
   });
   const ready: StackChildReply = {
     type: 'ready',
@@ -48,6 +52,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench stack failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bench stack failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

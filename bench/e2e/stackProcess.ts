@@ -24,7 +24,11 @@ export async function startStackProcess(env: NodeJS.ProcessEnv = process.env): P
   const child = fork(path.join(__dirname, 'stackChild.ts'), [], {
     cwd: root,
     env: { ...env, LOCAL_LOG_LEVEL: env.LOCAL_LOG_LEVEL ?? 'ERROR' },
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_STACK_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_STACK_CPU_PROF}`] : [])],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_STACK_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_STACK_CPU_PROF}`] : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const stop = async (): Promise<void> => {
@@ -37,7 +41,10 @@ export async function startStackProcess(env: NodeJS.ProcessEnv = process.env): P
   let info: StackChildInfo;
   try {
     info = await new Promise<StackChildInfo>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the local stack did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`the local stack did not start within ${READY_TIMEOUT_MS / 1000} s`)),
+        READY_TIMEOUT_MS,
+      );
       child.once('message', (message: StackChildReply) => {
         clearTimeout(timer);
         if (message.type === 'ready') resolve(message.info);

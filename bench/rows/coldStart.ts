@@ -50,7 +50,9 @@ function deployedEnv(root: string): NodeJS.ProcessEnv {
 /** The AWS SDK packages a bundle leaves to the runtime (`require("@aws-sdk/...")` in its code). */
 async function externalSdkModules(file: string): Promise<string[]> {
   const code = await readFile(file, 'utf8');
-  return [...new Set([...code.matchAll(/require\(["'](@aws-sdk\/[^"']+)["']\)/g)].map((match) => match[1] as string))].sort();
+  return [
+    ...new Set([...code.matchAll(/require\(["'](@aws-sdk\/[^"']+)["']\)/g)].map((match) => match[1] as string)),
+  ].sort();
 }
 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
@@ -59,7 +61,11 @@ const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
  * @example
  * const rows = await coldStartRow(root, { rounds: 10 }, log);
  */
-export async function coldStartRow(root: string, options: ColdStartOptions, log: (line: string) => void): Promise<RowResult[]> {
+export async function coldStartRow(
+  root: string,
+  options: ColdStartOptions,
+  log: (line: string) => void,
+): Promise<RowResult[]> {
   log('cold start: serverless package --stage dev (offline, in a temporary directory)');
   const service = await packageService(root);
   try {
@@ -67,7 +73,10 @@ export async function coldStartRow(root: string, options: ColdStartOptions, log:
     const env = deployedEnv(root);
     const rows: RowResult[] = [];
     for (const name of service.functions) {
-      const bundle = await unzipBundle(path.join(service.packageDir, `${name}.zip`), path.join(service.dir, 'task', name));
+      const bundle = await unzipBundle(
+        path.join(service.packageDir, `${name}.zip`),
+        path.join(service.dir, 'task', name),
+      );
       const handlerFile = bundle.files.find((file) => file === `handlers/${name}.js`);
       if (!handlerFile) throw new Error(`${name}.zip has no handlers/${name}.js (files: ${bundle.files.join(', ')})`);
       const modulePath = path.join(bundle.dir, handlerFile);
@@ -87,7 +96,9 @@ export async function coldStartRow(root: string, options: ColdStartOptions, log:
       const baseline = summarize(b);
       const inside = summarize(requireMs.slice(-a.length));
       const sdk = summarize(sdkRequireMs.slice(-a.length));
-      log(`cold start: ${name} ${kib(bundle.zipBytes)} zipped, load ${ours.median.toFixed(0)} ms vs empty node ${baseline.median.toFixed(0)} ms`);
+      log(
+        `cold start: ${name} ${kib(bundle.zipBytes)} zipped, load ${ours.median.toFixed(0)} ms vs empty node ${baseline.median.toFixed(0)} ms`,
+      );
       rows.push({
         row: '5',
         measure: `cold start, ${name}: ${kib(bundle.zipBytes)} zipped; a fresh node requiring the bundle | base: node requiring nothing. The require: ${inside.median.toFixed(0)} ms, ~${sdk.median.toFixed(0)} ms of it the runtime's SDK (${sdkModules.map((m) => m.replace('@aws-sdk/client-', '')).join(', ')})`,
@@ -98,7 +109,19 @@ export async function coldStartRow(root: string, options: ColdStartOptions, log:
         display: { ratio: `+${(ours.median - baseline.median).toFixed(0)} ms` },
         target: `<= ${ZIP_TARGET_BYTES / 1024} KiB zipped`,
         met: bundle.zipBytes <= ZIP_TARGET_BYTES,
-        detail: { function: name, zipBytes: bundle.zipBytes, unzippedBytes: bundle.unzippedBytes, files: bundle.files, rounds: a.length, loadMs: ours, emptyNodeMs: baseline, requireMs: inside, sdkModules, sdkRequireMs: sdk, packageMs: service.packageMs },
+        detail: {
+          function: name,
+          zipBytes: bundle.zipBytes,
+          unzippedBytes: bundle.unzippedBytes,
+          files: bundle.files,
+          rounds: a.length,
+          loadMs: ours,
+          emptyNodeMs: baseline,
+          requireMs: inside,
+          sdkModules,
+          sdkRequireMs: sdk,
+          packageMs: service.packageMs,
+        },
       });
     }
     return rows;

@@ -50,7 +50,8 @@ export async function consumerRow(ctx: BenchContext, options: ConsumerRowOptions
       const ms = await timed(async () => {
         response = await handler(event, context);
       });
-      if (response?.batchItemFailures.length) throw new Error(`consumer reported ${response.batchItemFailures.length} failed records`);
+      if (response?.batchItemFailures.length)
+        throw new Error(`consumer reported ${response.batchItemFailures.length} failed records`);
       return ms;
     };
     const baseline = async (): Promise<number> => {
@@ -66,7 +67,10 @@ export async function consumerRow(ctx: BenchContext, options: ConsumerRowOptions
       rounds: options.rounds,
       warmup: options.warmup,
       timeLimitMs: options.timeLimitMs,
-      onRound: (round, msA, msB) => ctx.log(`consumer round ${round + 1}/${options.rounds}: handler ${msA.toFixed(1)} ms, per-record ${msB.toFixed(1)} ms`),
+      onRound: (round, msA, msB) =>
+        ctx.log(
+          `consumer round ${round + 1}/${options.rounds}: handler ${msA.toFixed(1)} ms, per-record ${msB.toFixed(1)} ms`,
+        ),
     });
     const expected = (a.length + options.warmup) * 2 * CONSUMER_BATCH;
     const stored = (await rowCount(client)) - before;
@@ -85,7 +89,15 @@ export async function consumerRow(ctx: BenchContext, options: ConsumerRowOptions
         ratio,
         target: `<= ${TARGET_MEDIAN_MS} ms, >= ${TARGET_RATIO}x`,
         met: ourStats.median <= TARGET_MEDIAN_MS && ratio >= TARGET_RATIO,
-        detail: { rounds: a.length, warmup: options.warmup, ours: ourStats, baseline: { ...baseStats }, oursMs: a, baselineMs: b, rowsVerified: stored },
+        detail: {
+          rounds: a.length,
+          warmup: options.warmup,
+          ours: ourStats,
+          baseline: { ...baseStats },
+          oursMs: a,
+          baselineMs: b,
+          rowsVerified: stored,
+        },
       },
     ];
   } finally {

@@ -34,12 +34,20 @@ function statusSummary(load: LoadStats): string {
 }
 
 async function storedCount(db: Client, ids: readonly string[]): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM telemetry_events WHERE event_id = ANY($1::uuid[])', [ids]);
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM telemetry_events WHERE event_id = ANY($1::uuid[])',
+    [ids],
+  );
   return rows[0]?.n ?? 0;
 }
 
 /** Waits (bounded) until every id is a row; returns how many are. */
-async function waitForRows(db: Client, ids: readonly string[], timeoutMs: number, log: (line: string) => void): Promise<number> {
+async function waitForRows(
+  db: Client,
+  ids: readonly string[],
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<number> {
   const until = Date.now() + timeoutMs;
   let stored = 0;
   for (let polls = 0; Date.now() < until && polls < 10_000; polls += 1) {
@@ -52,7 +60,11 @@ async function waitForRows(db: Client, ids: readonly string[], timeoutMs: number
 }
 
 /** Waits (bounded) until the relay has put `expected` records on its target, for the report. */
-async function waitForRelay(stack: StackProcess, expected: number, timeoutMs: number): ReturnType<StackProcess['status']> {
+async function waitForRelay(
+  stack: StackProcess,
+  expected: number,
+  timeoutMs: number,
+): ReturnType<StackProcess['status']> {
   const until = Date.now() + timeoutMs;
   let latest = await stack.status();
   for (let polls = 0; latest.status.relayed < expected && Date.now() < until && polls < 1_000; polls += 1) {
@@ -66,7 +78,11 @@ async function waitForRelay(stack: StackProcess, expected: number, timeoutMs: nu
  * @example
  * const rows = await endToEndRow({ eventsPerSecond: 2_000, durationSeconds: 30, batchSize: 100 }, env, log);
  */
-export async function endToEndRow(options: EndToEndOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<RowResult[]> {
+export async function endToEndRow(
+  options: EndToEndOptions,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<RowResult[]> {
   log('end to end: starting the local stack in a child process');
   const stack = await startStackProcess(env);
   const db = new Client({ connectionString: stack.databaseUrl });
@@ -83,13 +99,16 @@ export async function endToEndRow(options: EndToEndOptions, env: NodeJS.ProcessE
       batchSize: WARMUP_EVENTS,
       onResponse: (outcome) => warmIds.push(...outcome.acceptedIds),
     });
-    if (warm.accepted !== WARMUP_EVENTS) throw new Error(`warm-up POST: ${warm.accepted} of ${WARMUP_EVENTS} accepted (${warm.errors.join('; ')})`);
+    if (warm.accepted !== WARMUP_EVENTS)
+      throw new Error(`warm-up POST: ${warm.accepted} of ${WARMUP_EVENTS} accepted (${warm.errors.join('; ')})`);
     await waitForRows(db, warmIds, 30_000, log);
     const sentAtById = new Map<string, number>();
     const record = (outcome: RequestOutcome): void => {
       for (const id of outcome.acceptedIds) sentAtById.set(id, outcome.sentAt);
     };
-    log(`end to end: ${count(options.eventsPerSecond)} events/s for ${options.durationSeconds} s in POSTs of ${options.batchSize}`);
+    log(
+      `end to end: ${count(options.eventsPerSecond)} events/s for ${options.durationSeconds} s in POSTs of ${options.batchSize}`,
+    );
     const load: LoadStats = await runLoad({
       apiUrl: stack.apiUrl,
       apiKey: stack.apiKey,
@@ -98,7 +117,10 @@ export async function endToEndRow(options: EndToEndOptions, env: NodeJS.ProcessE
       batchSize: options.batchSize,
       concurrency: 32,
       onResponse: record,
-      onProgress: (stats) => log(`end to end: sent ${count(stats.eventsSent)}, accepted ${count(stats.accepted)}, POST p99 ${stats.latencyMs.p99} ms`),
+      onProgress: (stats) =>
+        log(
+          `end to end: sent ${count(stats.eventsSent)}, accepted ${count(stats.accepted)}, POST p99 ${stats.latencyMs.p99} ms`,
+        ),
       progressIntervalMs: 5_000,
     });
     const ids = [...sentAtById.keys()];

@@ -36,7 +36,12 @@ function body(): string {
  * @example
  * const rows = await ingestRow(ctx, setup, { rounds: 15, warmup: 2 });
  */
-export async function ingestRow(ctx: BenchContext, setup: HandlerSetup, options: IngestRowOptions, ceilingRate?: number): Promise<RowResult[]> {
+export async function ingestRow(
+  ctx: BenchContext,
+  setup: HandlerSetup,
+  options: IngestRowOptions,
+  ceilingRate?: number,
+): Promise<RowResult[]> {
   const { handler } = (await import('../../handlers/ingest.js')) as { handler: IngestHandler };
   const ours = async (): Promise<number> => {
     const event = postTelemetryEvent(body(), { 'x-api-key': setup.apiKey });
@@ -46,7 +51,8 @@ export async function ingestRow(ctx: BenchContext, setup: HandlerSetup, options:
       result = await handler(event, context);
     });
     const accepted = (JSON.parse(result?.body ?? '{}') as { accepted?: number }).accepted;
-    if (result?.statusCode !== 202 || accepted !== INGEST_EVENTS) throw new Error(`ingest answered ${result?.statusCode}: ${result?.body?.slice(0, 300)}`);
+    if (result?.statusCode !== 202 || accepted !== INGEST_EVENTS)
+      throw new Error(`ingest answered ${result?.statusCode}: ${result?.body?.slice(0, 300)}`);
     return ms;
   };
   const baseline = async (): Promise<number> => {
@@ -62,7 +68,10 @@ export async function ingestRow(ctx: BenchContext, setup: HandlerSetup, options:
     rounds: options.rounds,
     warmup: options.warmup,
     timeLimitMs: options.timeLimitMs,
-    onRound: (round, msA, msB) => ctx.log(`ingest round ${round + 1}/${options.rounds}: handler ${msA.toFixed(1)} ms, PutRecord each ${msB.toFixed(1)} ms`),
+    onRound: (round, msA, msB) =>
+      ctx.log(
+        `ingest round ${round + 1}/${options.rounds}: handler ${msA.toFixed(1)} ms, PutRecord each ${msB.toFixed(1)} ms`,
+      ),
   });
   const ourStats = summarize(a);
   const baseStats = summarize(b);
@@ -79,7 +88,15 @@ export async function ingestRow(ctx: BenchContext, setup: HandlerSetup, options:
       ratio,
       target: `>= ${TARGET_RATIO}x`,
       met: ratio >= TARGET_RATIO,
-      detail: { rounds: a.length, warmup: options.warmup, recordsPerSecond: rate, ours: ourStats, baseline: baseStats, oursMs: a, baselineMs: b },
+      detail: {
+        rounds: a.length,
+        warmup: options.warmup,
+        recordsPerSecond: rate,
+        ours: ourStats,
+        baseline: baseStats,
+        oursMs: a,
+        baselineMs: b,
+      },
     },
   ];
 }

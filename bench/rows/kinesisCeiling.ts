@@ -34,7 +34,10 @@ export async function kinesisCeilingRow(ctx: BenchContext, sizes: ThroughputSize
           for (let i = 0; i < records.length; i += PUT_RECORDS_MAX) {
             const chunk = records.slice(i, i + PUT_RECORDS_MAX);
             const result = await kinesis.send(
-              new PutRecordsCommand({ StreamName: name, Records: chunk.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })) }),
+              new PutRecordsCommand({
+                StreamName: name,
+                Records: chunk.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })),
+              }),
             );
             if (result.FailedRecordCount) throw new Error(`kinesalite failed ${result.FailedRecordCount} records`);
           }
@@ -55,7 +58,9 @@ export async function kinesisCeilingRow(ctx: BenchContext, sizes: ThroughputSize
       rounds: sizes.rounds,
       timeLimitMs: sizes.timeLimitMs,
       onRound: (round, msA, msB) =>
-        ctx.log(`kinesalite ceiling round ${round + 1}/${sizes.rounds}: PutRecords x500 ${sizes.records} in ${(msA / 1000).toFixed(2)} s; PutRecord ${sizes.sampleRecords} in ${(msB / 1000).toFixed(2)} s`),
+        ctx.log(
+          `kinesalite ceiling round ${round + 1}/${sizes.rounds}: PutRecords x500 ${sizes.records} in ${(msA / 1000).toFixed(2)} s; PutRecord ${sizes.sampleRecords} in ${(msB / 1000).toFixed(2)} s`,
+        ),
     });
     return [
       throughputRow(

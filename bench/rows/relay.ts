@@ -50,7 +50,8 @@ export async function relayRow(ctx: BenchContext, sizes: ThroughputSizes, ceilin
                 throw new Error('the relay refused records it should have put');
               },
             });
-            if (result.response.batchItemFailures.length) throw new Error(`relay failed ${result.response.batchItemFailures.length} records`);
+            if (result.response.batchItemFailures.length)
+              throw new Error(`relay failed ${result.response.batchItemFailures.length} records`);
             put += result.targets[0]?.put ?? 0;
           }
         });
@@ -77,7 +78,9 @@ export async function relayRow(ctx: BenchContext, sizes: ThroughputSizes, ceilin
       rounds: sizes.rounds,
       timeLimitMs: sizes.timeLimitMs,
       onRound: (round, msA, msB) =>
-        ctx.log(`relay round ${round + 1}/${sizes.rounds}: ${sizes.records} records in ${(msA / 1000).toFixed(2)} s; PutRecord each: ${sizes.sampleRecords} in ${(msB / 1000).toFixed(2)} s`),
+        ctx.log(
+          `relay round ${round + 1}/${sizes.rounds}: ${sizes.records} records in ${(msA / 1000).toFixed(2)} s; PutRecord each: ${sizes.sampleRecords} in ${(msB / 1000).toFixed(2)} s`,
+        ),
     });
     return [
       throughputRow(

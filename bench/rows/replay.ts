@@ -32,7 +32,12 @@ const SOURCE_STREAM = 'bench-replay-source';
 /** Fills a queue with the messages of one variant naming `records`; returns the message count. */
 type Fill = (queueUrl: string, which: 'all' | 'sample') => Promise<number>;
 
-async function fillFor(ctx: BenchContext, variant: ReplayVariant, all: KinesisStreamRecord[], sample: KinesisStreamRecord[]): Promise<Fill> {
+async function fillFor(
+  ctx: BenchContext,
+  variant: ReplayVariant,
+  all: KinesisStreamRecord[],
+  sample: KinesisStreamRecord[],
+): Promise<Fill> {
   const sourceArn = streamArn(SOURCE_STREAM);
   if (variant === 'record-messages') {
     return (queueUrl, which) => fillDeadLetters(ctx.sqs, queueUrl, which === 'all' ? all : sample, sourceArn);
@@ -41,21 +46,32 @@ async function fillFor(ctx: BenchContext, variant: ReplayVariant, all: KinesisSt
   await createStream(ctx.kinesis, SOURCE_STREAM);
   const placedAll: Placement[] = await putSourceRecords(ctx.kinesis, SOURCE_STREAM, all.map(toKinesisRecord));
   const placedSample: Placement[] = await putSourceRecords(ctx.kinesis, SOURCE_STREAM, sample.map(toKinesisRecord));
-  return (queueUrl, which) => sendOnFailureRecords(ctx.sqs, queueUrl, which === 'all' ? placedAll : placedSample, sourceArn, FAILED_BATCH);
+  return (queueUrl, which) =>
+    sendOnFailureRecords(ctx.sqs, queueUrl, which === 'all' ? placedAll : placedSample, sourceArn, FAILED_BATCH);
 }
 
 /**
  * @example
  * const rows = await replayRow(ctx, 'on-failure-ranges', { records: 100_000, sampleRecords: 3_000, rounds: 3 }, ceilingRate);
  */
-export async function replayRow(ctx: BenchContext, variant: ReplayVariant, sizes: ThroughputSizes, ceilingRate?: number): Promise<RowResult[]> {
+export async function replayRow(
+  ctx: BenchContext,
+  variant: ReplayVariant,
+  sizes: ThroughputSizes,
+  ceilingRate?: number,
+): Promise<RowResult[]> {
   const source = { streamArn: streamArn(SOURCE_STREAM), shardId: 'shardId-000000000000', region: REGION };
   const tag = variant === 'record-messages' ? 'msg' : 'range';
   const deps: ReplayDeps = replayDeps(ctx.aws);
   const drainTails: number[] = [];
   let messagesPerRound = 0;
   try {
-    const fill = await fillFor(ctx, variant, kinesisRecords(sizes.records, source), kinesisRecords(sizes.sampleRecords, source));
+    const fill = await fillFor(
+      ctx,
+      variant,
+      kinesisRecords(sizes.records, source),
+      kinesisRecords(sizes.sampleRecords, source),
+    );
     const ours = async (round: number): Promise<number> => {
       const target = await createStream(ctx.kinesis, `bench-replay-${tag}-${round}-ours`);
       const queueUrl = await createQueue(ctx.sqs, `bench-replay-${tag}-${round}-ours`);
@@ -68,12 +84,15 @@ export async function replayRow(ctx: BenchContext, variant: ReplayVariant, sizes
           targetStream: target,
           deadline: Date.now() + 600_000,
           onProgress: (progress) => {
-            if (progress.recordsReplayed >= sizes.records && Number.isNaN(lastRecordAt)) lastRecordAt = performance.now();
+            if (progress.recordsReplayed >= sizes.records && Number.isNaN(lastRecordAt))
+              lastRecordAt = performance.now();
           },
         });
         const total = performance.now() - started;
         if (report.recordsReplayed !== sizes.records || report.replayed !== messagesPerRound || report.failed > 0)
-          throw new Error(`replay put back ${report.recordsReplayed} of ${sizes.records} records (${report.replayed} of ${messagesPerRound} messages): ${report.problems.slice(0, 3).join('; ')}`);
+          throw new Error(
+            `replay put back ${report.recordsReplayed} of ${sizes.records} records (${report.replayed} of ${messagesPerRound} messages): ${report.problems.slice(0, 3).join('; ')}`,
+          );
         drainTails.push(total - (lastRecordAt - started));
         return lastRecordAt - started;
       } finally {
@@ -89,7 +108,8 @@ export async function replayRow(ctx: BenchContext, variant: ReplayVariant, sizes
         const started = performance.now();
         const result = await replayPerRecord(deps, { queueUrl, maxMessages: messages, targetStream: target });
         const ms = performance.now() - started;
-        if (result.records !== sizes.sampleRecords) throw new Error(`baseline replay put back ${result.records} of ${sizes.sampleRecords}`);
+        if (result.records !== sizes.sampleRecords)
+          throw new Error(`baseline replay put back ${result.records} of ${sizes.sampleRecords}`);
         return ms;
       } finally {
         await deleteQueue(ctx.sqs, queueUrl);
@@ -100,7 +120,9 @@ export async function replayRow(ctx: BenchContext, variant: ReplayVariant, sizes
       rounds: sizes.rounds,
       timeLimitMs: sizes.timeLimitMs,
       onRound: (round, msA, msB) =>
-        ctx.log(`replay (${variant}) round ${round + 1}/${sizes.rounds}: ${sizes.records} records in ${(msA / 1000).toFixed(2)} s; PutRecord each: ${sizes.sampleRecords} in ${(msB / 1000).toFixed(2)} s`),
+        ctx.log(
+          `replay (${variant}) round ${round + 1}/${sizes.rounds}: ${sizes.records} records in ${(msA / 1000).toFixed(2)} s; PutRecord each: ${sizes.sampleRecords} in ${(msB / 1000).toFixed(2)} s`,
+        ),
     });
     const row = throughputRow(
       variant === 'record-messages'

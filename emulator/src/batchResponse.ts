@@ -20,10 +20,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * @example
  * const verdict = judgeResponse({ batchItemFailures: [{ itemIdentifier: seq }] }, batch, true);
  */
-export function judgeResponse(response: unknown, records: readonly StreamRecord[], reportBatchItemFailures: boolean): BatchVerdict {
+export function judgeResponse(
+  response: unknown,
+  records: readonly StreamRecord[],
+  reportBatchItemFailures: boolean,
+): BatchVerdict {
   // Without the response type enabled Lambda ignores whatever the function returns.
   if (!reportBatchItemFailures || response === null || response === undefined) return { kind: 'success' };
-  if (!isObject(response)) return { kind: 'malformed', reason: `response is ${Array.isArray(response) ? 'an array' : typeof response}, not an object` };
+  if (!isObject(response))
+    return {
+      kind: 'malformed',
+      reason: `response is ${Array.isArray(response) ? 'an array' : typeof response}, not an object`,
+    };
   const failures = response.batchItemFailures;
   if (failures === null || failures === undefined) return { kind: 'success' };
   if (!Array.isArray(failures)) return { kind: 'malformed', reason: 'batchItemFailures is not a list' };
@@ -33,9 +41,14 @@ export function judgeResponse(response: unknown, records: readonly StreamRecord[
   let lowest: { index: number; sequence: bigint } | undefined;
   for (const failure of failures) {
     const id = isObject(failure) ? failure.itemIdentifier : undefined;
-    if (typeof id !== 'string' || id === '') return { kind: 'malformed', reason: `batchItemFailures item ${JSON.stringify(failure)} has no itemIdentifier` };
+    if (typeof id !== 'string' || id === '')
+      return { kind: 'malformed', reason: `batchItemFailures item ${JSON.stringify(failure)} has no itemIdentifier` };
     const index = indexBySequence.get(id);
-    if (index === undefined) return { kind: 'malformed', reason: `itemIdentifier ${JSON.stringify(id)} is not a sequence number in the batch` };
+    if (index === undefined)
+      return {
+        kind: 'malformed',
+        reason: `itemIdentifier ${JSON.stringify(id)} is not a sequence number in the batch`,
+      };
     const sequence = (records[index] as StreamRecord).sequence;
     if (!lowest || sequence < lowest.sequence) lowest = { index, sequence };
   }

@@ -43,7 +43,8 @@ const DEFAULT_TIMING: Required<EsmTiming> = {
 function resolveTiming(timing: EsmTiming = {}): Required<EsmTiming> {
   const resolved = { ...DEFAULT_TIMING, ...timing };
   for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isFinite(value) || value < 0) throw new EmulatorConfigError(`timing.${name} must be a number of milliseconds >= 0, got ${value}`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new EmulatorConfigError(`timing.${name} must be a number of milliseconds >= 0, got ${value}`);
   }
   // Never poll an idle shard faster than Kinesis' 5 GetRecords calls per second.
   return { ...resolved, pollIntervalMs: Math.max(200, resolved.pollIntervalMs) };
@@ -89,7 +90,8 @@ export function startEventSourceMapping(options: StartEsmOptions): EventSourceMa
   const mapping = validateMapping(options.mapping);
   const timing = resolveTiming(options.timing);
   const { fn } = options;
-  if (!Number.isFinite(fn.timeoutMs) || fn.timeoutMs <= 0) throw new EmulatorConfigError(`fn.timeoutMs must be a positive number, got ${fn.timeoutMs}`);
+  if (!Number.isFinite(fn.timeoutMs) || fn.timeoutMs <= 0)
+    throw new EmulatorConfigError(`fn.timeoutMs must be a positive number, got ${fn.timeoutMs}`);
   const sqs = options.sqs;
   if (mapping.onFailure && !sqs) throw new EmulatorConfigError('mapping.onFailure is set but no sqs client was given');
 
@@ -141,7 +143,9 @@ export function startEventSourceMapping(options: StartEsmOptions): EventSourceMa
     if (!sender) {
       // What Lambda does without a destination: the records are skipped, with only a log line.
       counters.recordsDiscarded += failed.records.length;
-      log(`${prefix} ${failed.condition}: discarded ${failed.records.length} record(s) ${range} (no on-failure destination)`);
+      log(
+        `${prefix} ${failed.condition}: discarded ${failed.records.length} record(s) ${range} (no on-failure destination)`,
+      );
       return true;
     }
     if (!(await sender.send(message))) return false;
@@ -229,8 +233,14 @@ export function startEventSourceMapping(options: StartEsmOptions): EventSourceMa
   const shardStats = (): ShardStats[] =>
     [...known.keys()].sort().map((shardId) => {
       const worker = workers.get(shardId);
-      if (worker) return { shardId, state: worker.state, checkpoint: worker.checkpoint, pendingRecords: worker.pendingRecords };
-      return { shardId, state: skipped.has(shardId) ? 'skipped' : 'waiting-for-parents', checkpoint: undefined, pendingRecords: 0 };
+      if (worker)
+        return { shardId, state: worker.state, checkpoint: worker.checkpoint, pendingRecords: worker.pendingRecords };
+      return {
+        shardId,
+        state: skipped.has(shardId) ? 'skipped' : 'waiting-for-parents',
+        checkpoint: undefined,
+        pendingRecords: 0,
+      };
     });
 
   const isDrainedSince = (since: number): boolean => {
@@ -248,7 +258,9 @@ export function startEventSourceMapping(options: StartEsmOptions): EventSourceMa
   return {
     get stats(): EsmStats {
       const now = Date.now();
-      const oldest = Math.min(...[...workers.values()].map((worker) => worker.oldestPendingArrivalMs ?? Number.POSITIVE_INFINITY));
+      const oldest = Math.min(
+        ...[...workers.values()].map((worker) => worker.oldestPendingArrivalMs ?? Number.POSITIVE_INFINITY),
+      );
       const { inFlight: _inFlight, ...rest } = counters;
       return { ...rest, lagMs: Number.isFinite(oldest) ? Math.max(0, now - oldest) : 0, shards: shardStats() };
     },
@@ -260,7 +272,9 @@ export function startEventSourceMapping(options: StartEsmOptions): EventSourceMa
       while (!isDrainedSince(since)) {
         if (stopping) throw new Error(`${prefix} stopped before it drained`);
         if (Date.now() >= deadline) {
-          throw new Error(`${prefix} not drained after ${drainOptions.timeoutMs ?? 30_000} ms: ${JSON.stringify(shardStats())}`);
+          throw new Error(
+            `${prefix} not drained after ${drainOptions.timeoutMs ?? 30_000} ms: ${JSON.stringify(shardStats())}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -273,7 +287,9 @@ export function startEventSourceMapping(options: StartEsmOptions): EventSourceMa
         for (const worker of workers.values()) worker.wake();
         await discovery;
         await Promise.all([...workers.values()].map((worker) => worker.done));
-        log(`${prefix} stopped (${counters.invocations} invocations, ${counters.recordsCheckpointed} records checkpointed)`);
+        log(
+          `${prefix} stopped (${counters.invocations} invocations, ${counters.recordsCheckpointed} records checkpointed)`,
+        );
       })();
       return stopped;
     },

@@ -36,7 +36,11 @@ export async function invokeHandler(fn: FunctionTarget, event: KinesisStreamEven
     if (outcome === 'timeout') {
       // The abandoned invocation may still reject later; that must not become an unhandled rejection.
       running.catch(() => undefined);
-      return { ok: false, kind: 'timeout', message: `Task timed out after ${(fn.timeoutMs / 1000).toFixed(2)} seconds` };
+      return {
+        ok: false,
+        kind: 'timeout',
+        message: `Task timed out after ${(fn.timeoutMs / 1000).toFixed(2)} seconds`,
+      };
     }
     return { ok: true, response: outcome.response };
   } catch (error) {

@@ -15,7 +15,9 @@ export interface ContextOptions {
 }
 
 function unsupported(): never {
-  throw new Error('context.done/fail/succeed are not supported by the emulator: return (or throw) from an async handler');
+  throw new Error(
+    'context.done/fail/succeed are not supported by the emulator: return (or throw) from an async handler',
+  );
 }
 
 /**

@@ -10,12 +10,15 @@ const STARTING_POSITIONS: readonly StartingPosition[] = ['TRIM_HORIZON', 'LATEST
 function integerIn(name: string, value: number, min: number, max: number, also: number[] = []): void {
   if (!Number.isInteger(value) || ((value < min || value > max) && !also.includes(value))) {
     const extra = also.length ? ` (or ${also.join(', ')})` : '';
-    throw new EmulatorConfigError(`${name} must be an integer from ${min} to ${max}${extra}, got ${JSON.stringify(value)}`);
+    throw new EmulatorConfigError(
+      `${name} must be an integer from ${min} to ${max}${extra}, got ${JSON.stringify(value)}`,
+    );
   }
 }
 
 function boolean(name: string, value: unknown): void {
-  if (typeof value !== 'boolean') throw new EmulatorConfigError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean')
+    throw new EmulatorConfigError(`${name} must be true or false, got ${JSON.stringify(value)}`);
 }
 
 /**
@@ -30,12 +33,16 @@ export function validateMapping(mapping: MappingOptions): MappingOptions {
   integerIn('batchSize', mapping.batchSize, 1, 10_000);
   integerIn('maximumBatchingWindowInSeconds', mapping.maximumBatchingWindowInSeconds, 0, 300);
   if (!STARTING_POSITIONS.includes(mapping.startingPosition)) {
-    throw new EmulatorConfigError(`startingPosition must be one of ${STARTING_POSITIONS.join(', ')}, got ${JSON.stringify(mapping.startingPosition)}`);
+    throw new EmulatorConfigError(
+      `startingPosition must be one of ${STARTING_POSITIONS.join(', ')}, got ${JSON.stringify(mapping.startingPosition)}`,
+    );
   }
   if (mapping.startingPosition === 'AT_TIMESTAMP') {
     const at = mapping.startingPositionTimestamp;
     if (typeof at !== 'number' || !Number.isFinite(at) || at < 0) {
-      throw new EmulatorConfigError('startingPositionTimestamp (epoch seconds) is required with startingPosition AT_TIMESTAMP');
+      throw new EmulatorConfigError(
+        'startingPositionTimestamp (epoch seconds) is required with startingPosition AT_TIMESTAMP',
+      );
     }
   }
   integerIn('maximumRetryAttempts', mapping.maximumRetryAttempts, 0, 10_000, [-1]);
@@ -43,8 +50,13 @@ export function validateMapping(mapping: MappingOptions): MappingOptions {
   boolean('bisectBatchOnFunctionError', mapping.bisectBatchOnFunctionError);
   integerIn('parallelizationFactor', mapping.parallelizationFactor, 1, 10);
   boolean('reportBatchItemFailures', mapping.reportBatchItemFailures);
-  if (mapping.onFailure && !/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(mapping.onFailure.queueArn)) {
-    throw new EmulatorConfigError(`onFailure.queueArn must be an SQS queue ARN, got ${JSON.stringify(mapping.onFailure.queueArn)}`);
+  if (
+    mapping.onFailure &&
+    !/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(mapping.onFailure.queueArn)
+  ) {
+    throw new EmulatorConfigError(
+      `onFailure.queueArn must be an SQS queue ARN, got ${JSON.stringify(mapping.onFailure.queueArn)}`,
+    );
   }
   return mapping;
 }

@@ -46,7 +46,9 @@ export class OnFailureSender {
       if (this.deps.isStopping()) return false;
       try {
         if (!this.queueUrl) {
-          const { QueueUrl } = await this.deps.sqs.send(new GetQueueUrlCommand({ QueueName: queueNameFromArn(this.deps.target.queueArn) }));
+          const { QueueUrl } = await this.deps.sqs.send(
+            new GetQueueUrlCommand({ QueueName: queueNameFromArn(this.deps.target.queueArn) }),
+          );
           if (!QueueUrl) throw new Error(`GetQueueUrl returned no URL for ${this.deps.target.queueArn}`);
           this.queueUrl = QueueUrl;
         }

@@ -59,25 +59,43 @@ function expiredPrefix(records: readonly StreamRecord[], maxAgeSeconds: number, 
  */
 export async function runBatch(batch: readonly StreamRecord[], deps: BatchRunnerDeps): Promise<BatchOutcome> {
   const { mapping, counters } = deps;
-  const exhausted = (retries: number): boolean => mapping.maximumRetryAttempts >= 0 && retries >= mapping.maximumRetryAttempts;
+  const exhausted = (retries: number): boolean =>
+    mapping.maximumRetryAttempts >= 0 && retries >= mapping.maximumRetryAttempts;
   // A stack: the first half of a split is pushed last so it runs first, keeping shard order.
   const work: SubBatch[] = [{ records: batch, retries: 0, invocations: 0, lastError: null, delayMs: 0 }];
 
   const retryLater = (item: SubBatch, records: readonly StreamRecord[], lastError: 'Unhandled' | null): void => {
     counters.retries += 1;
-    work.push({ records, retries: item.retries + 1, invocations: item.invocations, lastError, delayMs: deps.retryDelayMs(item.retries) });
+    work.push({
+      records,
+      retries: item.retries + 1,
+      invocations: item.invocations,
+      lastError,
+      delayMs: deps.retryDelayMs(item.retries),
+    });
   };
 
   const failed = async (item: SubBatch, lastError: 'Unhandled' | null): Promise<boolean> => {
     if (mapping.bisectBatchOnFunctionError && item.records.length > 1) {
       counters.bisections += 1;
       const middle = Math.ceil(item.records.length / 2);
-      const half = (records: readonly StreamRecord[]): SubBatch => ({ records, retries: item.retries, invocations: 0, lastError, delayMs: 0 });
+      const half = (records: readonly StreamRecord[]): SubBatch => ({
+        records,
+        retries: item.retries,
+        invocations: 0,
+        lastError,
+        delayMs: 0,
+      });
       work.push(half(item.records.slice(middle)), half(item.records.slice(0, middle)));
       return true;
     }
     if (exhausted(item.retries)) {
-      return deps.giveUp({ records: item.records, condition: 'RetryAttemptsExhausted', invokeCount: item.invocations, functionError: lastError });
+      return deps.giveUp({
+        records: item.records,
+        condition: 'RetryAttemptsExhausted',
+        invokeCount: item.invocations,
+        functionError: lastError,
+      });
     }
     retryLater(item, item.records, lastError);
     return true;
@@ -126,7 +144,12 @@ export async function runBatch(batch: readonly StreamRecord[], deps: BatchRunner
       deps.succeeded(item.records.slice(0, verdict.firstFailedIndex));
       const rest = item.records.slice(verdict.firstFailedIndex);
       if (exhausted(item.retries)) {
-        const sent = await deps.giveUp({ records: rest, condition: 'RetryAttemptsExhausted', invokeCount: item.invocations, functionError: null });
+        const sent = await deps.giveUp({
+          records: rest,
+          condition: 'RetryAttemptsExhausted',
+          invokeCount: item.invocations,
+          functionError: null,
+        });
         if (!sent) return 'stopped';
       } else {
         retryLater(item, rest, null);

@@ -8,7 +8,12 @@
  * checkpointed, the rest of its batch and everything buffered is left un-checkpointed.
  */
 import { exponentialDelay } from './backoff';
-import { GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput, type ShardIteratorType } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type GetRecordsCommandOutput,
+  type ShardIteratorType,
+} from '@aws-sdk/client-kinesis';
 import { errorMessage } from './errors';
 import { CheckpointTracker } from './checkpointTracker';
 import { MAX_PAYLOAD_BYTES, recordPayloadBytes } from './kinesisEvent';
@@ -69,7 +74,9 @@ export class ShardWorker {
       },
       (error: unknown) => {
         // A bug, not a fault of the stream or function: say so loudly; its records stay un-checkpointed.
-        runtime.log(`${this.shardId}: shard worker crashed, records past ${this.tracker.checkpoint ?? 'the start'} stay unprocessed: ${errorMessage(error)}`);
+        runtime.log(
+          `${this.shardId}: shard worker crashed, records past ${this.tracker.checkpoint ?? 'the start'} stay unprocessed: ${errorMessage(error)}`,
+        );
       },
     );
   }
@@ -116,7 +123,10 @@ export class ShardWorker {
         );
         return ShardIterator;
       } catch (error) {
-        runtime.warn(`iterator-${this.shardId}`, `GetShardIterator ${this.shardId} failed (attempt ${attempt + 1}): ${errorMessage(error)}`);
+        runtime.warn(
+          `iterator-${this.shardId}`,
+          `GetShardIterator ${this.shardId} failed (attempt ${attempt + 1}): ${errorMessage(error)}`,
+        );
         await runtime.sleep(exponentialDelay(attempt, runtime.timing.pollIntervalMs, READ_RETRY_MAX_MS));
       }
     }
@@ -150,7 +160,9 @@ export class ShardWorker {
       runtime.counters.getRecordsCalls += 1;
       let page: GetRecordsCommandOutput;
       try {
-        page = await runtime.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(MAX_RECORDS_PER_GET, room) }));
+        page = await runtime.kinesis.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(MAX_RECORDS_PER_GET, room) }),
+        );
         failures = 0;
       } catch (error) {
         runtime.counters.getRecordsErrors += 1;
@@ -219,7 +231,13 @@ export class ShardWorker {
       // Batching window: gather until the batch is full, the window (from the first record read)
       // has passed, or no more records can come.
       const closesAt = (queue[0] as StreamRecord).readAtMs + windowMs;
-      while (windowMs > 0 && !this.readerFinished() && Date.now() < closesAt && this.batchLength(queue) === queue.length && queue.length < runtime.mapping.batchSize) {
+      while (
+        windowMs > 0 &&
+        !this.readerFinished() &&
+        Date.now() < closesAt &&
+        this.batchLength(queue) === queue.length &&
+        queue.length < runtime.mapping.batchSize
+      ) {
         await wakeup.wait(closesAt - Date.now());
       }
       if (runtime.isStopping()) break;
@@ -239,7 +257,8 @@ export class ShardWorker {
         },
         sleep: (ms) => runtime.sleep(ms),
         isStopping: () => runtime.isStopping(),
-        retryDelayMs: (retry) => exponentialDelay(retry, runtime.timing.retryBaseDelayMs, runtime.timing.retryMaxDelayMs),
+        retryDelayMs: (retry) =>
+          exponentialDelay(retry, runtime.timing.retryBaseDelayMs, runtime.timing.retryMaxDelayMs),
         log: (line) => runtime.log(`${this.shardId}: ${line}`),
       });
       if (outcome === 'stopped') break;

@@ -16,11 +16,13 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  */
 export function readApiKeyHashes(env: Env, name = 'API_KEY_HASHES'): Buffer[] {
   const entries = list(env, name);
-  if (entries.length === 0) throw new ConfigError(`${name} is required: a comma-separated list of SHA-256 hex digests of the API keys`);
+  if (entries.length === 0)
+    throw new ConfigError(`${name} is required: a comma-separated list of SHA-256 hex digests of the API keys`);
   return entries.map((entry, position) => {
     const hex = entry.toLowerCase();
     // The position, never the value: a key pasted here by mistake must not end up in the logs.
-    if (!SHA256_HEX.test(hex)) throw new ConfigError(`${name} entry ${position + 1} is not a SHA-256 hex digest (64 hex characters)`);
+    if (!SHA256_HEX.test(hex))
+      throw new ConfigError(`${name} entry ${position + 1} is not a SHA-256 hex digest (64 hex characters)`);
     return Buffer.from(hex, 'hex');
   });
 }

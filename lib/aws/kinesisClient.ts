@@ -15,7 +15,11 @@ import { requestHandler } from './requestHandler';
  * @example
  * const kinesis = createKinesisClient(readAwsConfig(process.env));
  */
-export function createKinesisClient(aws: AwsConfig, region: string = aws.region, overrides: ClientOverrides = {}): KinesisClient {
+export function createKinesisClient(
+  aws: AwsConfig,
+  region: string = aws.region,
+  overrides: ClientOverrides = {},
+): KinesisClient {
   if (overrides.kinesis) return overrides.kinesis(region);
   return new KinesisClient({
     region,

@@ -52,8 +52,19 @@ class Stop extends Error {
  * @example
  * const result = await bisectWrite(db, valid, { mayContinue: () => context.getRemainingTimeInMillis() > 5_000 });
  */
-export async function bisectWrite(db: Queryable, records: readonly ValidRecord[], options: BisectOptions = {}): Promise<BisectResult> {
-  const result: BisectResult = { written: 0, duplicates: 0, rejected: [], statements: 0, databaseMs: 0, stoppedAt: undefined };
+export async function bisectWrite(
+  db: Queryable,
+  records: readonly ValidRecord[],
+  options: BisectOptions = {},
+): Promise<BisectResult> {
+  const result: BisectResult = {
+    written: 0,
+    duplicates: 0,
+    rejected: [],
+    statements: 0,
+    databaseMs: 0,
+    stoppedAt: undefined,
+  };
   const mayContinue = options.mayContinue ?? (() => true);
   const ceiling = new Map(options.ceiling ?? []);
 

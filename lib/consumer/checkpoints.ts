@@ -37,7 +37,10 @@ export function ceilingOf(records: readonly ShardRecord[]): Map<string, bigint> 
  * @example
  * await writeEvents(db, rows, checkpointsFor(valid.map((v) => v.record), ceiling));
  */
-export function checkpointsFor(records: readonly ShardRecord[], below: CheckpointCeiling = new Map()): ShardCheckpoint[] {
+export function checkpointsFor(
+  records: readonly ShardRecord[],
+  below: CheckpointCeiling = new Map(),
+): ShardCheckpoint[] {
   const highest = new Map<string, { checkpoint: ShardCheckpoint; sequence: bigint }>();
   for (const record of records) {
     const key = keyOf(record);

@@ -33,7 +33,10 @@ export async function consumeRecords(
     const result = await processBatch(records, deps);
     recordBatchMetrics(metrics, result.stats);
     if (result.stats.poison > 0 || result.batchItemFailures.length > 0) {
-      logger.info('batch had poison records or stopped early', { ...result.stats, batchItemFailures: result.batchItemFailures });
+      logger.info('batch had poison records or stopped early', {
+        ...result.stats,
+        batchItemFailures: result.batchItemFailures,
+      });
     }
     return result;
   } catch (error) {

@@ -24,7 +24,11 @@ export const consumerFunction: FunctionDefinition<KinesisStreamEvent, KinesisStr
   },
   handle: async (event, context, deps, observability) => {
     const remainingTimeMs = (): number => context.getRemainingTimeInMillis();
-    const { batchItemFailures } = await consumeRecords(event.Records.map(fromLambdaRecord), { ...deps, remainingTimeMs }, observability);
+    const { batchItemFailures } = await consumeRecords(
+      event.Records.map(fromLambdaRecord),
+      { ...deps, remainingTimeMs },
+      observability,
+    );
     return { batchItemFailures };
   },
 };

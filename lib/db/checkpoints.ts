@@ -4,6 +4,7 @@
  * after a re-created trigger reads it to know where to start.
  */
 import type { Queryable } from './queryable';
+import { writeEvents } from './writeEvents';
 
 /** The highest sequence number among the rows of one shard, and its arrival time. */
 export interface ShardCheckpoint {
@@ -20,22 +21,6 @@ export interface StoredCheckpoint {
   arrival_time: Date;
 }
 
-/**
- * The upsert of checkpoints passed as a JSON array in parameter `param`. It only moves forward (the
- * WHERE on DO UPDATE): a retried or concurrent older batch (parallelizationFactor > 1) cannot move a
- * shard's checkpoint back. Used alone and inside the consumer's write statement.
- */
-export function upsertCheckpointsSql(param: '$1' | '$2'): string {
-  return `INSERT INTO shard_checkpoints AS c (stream_arn, shard_id, sequence_number, arrival_time)
-  SELECT stream_arn, shard_id, sequence_number, arrival_time
-  FROM jsonb_to_recordset(${param}::jsonb) AS p(stream_arn text, shard_id text, sequence_number numeric, arrival_time timestamptz)
-  ON CONFLICT (stream_arn, shard_id) DO UPDATE
-    SET sequence_number = EXCLUDED.sequence_number, arrival_time = EXCLUDED.arrival_time, updated_at = now()
-    WHERE EXCLUDED.sequence_number > c.sequence_number`;
-}
-
-const ADVANCE_CHECKPOINTS_SQL = upsertCheckpointsSql('$1');
-
 const READ_CHECKPOINTS_SQL =
   'SELECT shard_id, sequence_number::text AS sequence_number, arrival_time FROM shard_checkpoints WHERE stream_arn = $1';
 
@@ -48,7 +33,8 @@ const READ_CHECKPOINTS_SQL =
  */
 export async function advanceCheckpoints(db: Queryable, checkpoints: readonly ShardCheckpoint[]): Promise<void> {
   if (checkpoints.length === 0) return;
-  await db.query(ADVANCE_CHECKPOINTS_SQL, [JSON.stringify(checkpoints)], { idempotent: true });
+  // The consumer's one statement with no rows: one copy of the checkpoint SQL, one round trip.
+  await writeEvents(db, [], checkpoints);
 }
 
 /**

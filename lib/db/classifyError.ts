@@ -20,7 +20,17 @@ export type DatabaseErrorKind = 'data' | 'transient' | 'unknown';
 const DATA_CLASSES = new Set(['22', '23', '54']);
 const TRANSIENT_CLASSES = new Set(['08', '53']);
 const TRANSIENT_CODES = new Set(['57P01', '57P02', '57P03', '57014', '40001', '40P01']);
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 // node-postgres reports a lost or unusable connection by message only.
 const CONNECTION_MESSAGES = [
   'Connection terminated',
@@ -46,7 +56,12 @@ export function classifyDatabaseError(error: unknown): DatabaseErrorKind {
   const message = error instanceof Error ? error.message : '';
   if (CONNECTION_MESSAGES.some((prefix) => message.startsWith(prefix))) return 'transient';
   // AggregateError: Node's happy-eyeballs connect reports every address it tried.
-  if (error instanceof AggregateError && error.errors.length > 0 && error.errors.every((inner) => classifyDatabaseError(inner) === 'transient')) return 'transient';
+  if (
+    error instanceof AggregateError &&
+    error.errors.length > 0 &&
+    error.errors.every((inner) => classifyDatabaseError(inner) === 'transient')
+  )
+    return 'transient';
   return 'unknown';
 }
 

@@ -59,7 +59,11 @@ export class DatabaseConnection implements Queryable {
    * @example
    * const { rows } = await db.query('SELECT status FROM t WHERE id = $1', [id]);
    */
-  async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[], options: QueryOptions = {}): Promise<QueryResult<R>> {
+  async query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[],
+    options: QueryOptions = {},
+  ): Promise<QueryResult<R>> {
     const reused = this.client !== undefined;
     try {
       return await this.run<R>(text, values);

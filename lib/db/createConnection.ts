@@ -11,7 +11,11 @@ import { DatabaseConnection } from './connection';
  * @example
  * const db = createDatabaseConnection(readDatabaseConfig(process.env), readAwsConfig(process.env), 'telemetry-consumer');
  */
-export function createDatabaseConnection(database: DatabaseConfig, aws: AwsConfig, applicationName: string): DatabaseConnection {
+export function createDatabaseConnection(
+  database: DatabaseConfig,
+  aws: AwsConfig,
+  applicationName: string,
+): DatabaseConnection {
   const secrets = database.source.kind === 'secret' ? createSecretsManagerClient(aws) : undefined;
   return new DatabaseConnection(database, { secrets, applicationName });
 }

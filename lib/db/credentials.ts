@@ -43,14 +43,17 @@ export function parseRdsSecret(text: string, base: ConnectionTarget | undefined)
   } catch (error) {
     throw new ConfigError('database secret is not JSON', { cause: error });
   }
-  if (typeof secret !== 'object' || secret === null || Array.isArray(secret)) throw new ConfigError('database secret is not a JSON object');
+  if (typeof secret !== 'object' || secret === null || Array.isArray(secret))
+    throw new ConfigError('database secret is not a JSON object');
   const record = secret as Record<string, unknown>;
   const host = field(record, 'host') ?? base?.host;
   const user = field(record, 'username') ?? base?.user;
   const password = field(record, 'password') ?? base?.password;
-  if (!host || !user || password === undefined) throw new ConfigError('database secret needs host, username and password (or DATABASE_URL for the host)');
+  if (!host || !user || password === undefined)
+    throw new ConfigError('database secret needs host, username and password (or DATABASE_URL for the host)');
   const port = Number(field(record, 'port') ?? base?.port ?? 5432);
-  if (!Number.isInteger(port) || port <= 0 || port > 65_535) throw new ConfigError(`database secret has an invalid port ${JSON.stringify(record.port)}`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65_535)
+    throw new ConfigError(`database secret has an invalid port ${JSON.stringify(record.port)}`);
   return { host, port, user, password, database: field(record, 'dbname') ?? base?.database ?? 'postgres' };
 }
 
@@ -59,7 +62,10 @@ export function parseRdsSecret(text: string, base: ConnectionTarget | undefined)
  * const target = await resolveConnectionTarget(config, secretsClient);
  * const client = new Client({ ...target, statement_timeout: config.statementTimeoutMs });
  */
-export async function resolveConnectionTarget(config: DatabaseConfig, secrets: SecretsManagerClient | undefined): Promise<ConnectionTarget> {
+export async function resolveConnectionTarget(
+  config: DatabaseConfig,
+  secrets: SecretsManagerClient | undefined,
+): Promise<ConnectionTarget> {
   const { source } = config;
   if (source.kind === 'url') return targetFromUrl(source.url);
   if (!secrets) throw new ConfigError('DATABASE_SECRET_ARN is set but no Secrets Manager client was given');

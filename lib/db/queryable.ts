@@ -13,5 +13,9 @@ export interface QueryOptions {
  * tests may wrap it (e.g. to count statements) without touching the code under test.
  */
 export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>>;
 }

@@ -4,7 +4,7 @@
  * through `jsonb_to_recordset` with fixed SQL text: the fastest of the shapes measured here (see
  * docs/architecture.md), no statement text that grows with the batch, and idempotent by `ON CONFLICT DO NOTHING`.
  */
-import { upsertCheckpointsSql, type ShardCheckpoint } from './checkpoints';
+import type { ShardCheckpoint } from './checkpoints';
 import type { Queryable } from './queryable';
 
 /** One `telemetry_events` row, as `jsonb_to_recordset` reads it (keys are the column names). */
@@ -28,7 +28,9 @@ export interface WriteResult {
 }
 
 // Data-modifying CTEs always run to completion, so the checkpoint upsert commits with the rows or
-// not at all. Fixed text: the fragment is a constant, only the parameters vary.
+// not at all. The upsert only moves forward (the WHERE on DO UPDATE): a retried or concurrent older
+// batch (parallelizationFactor > 1) cannot move a shard's checkpoint back. This is the only
+// checkpoint write: advancing checkpoints alone is this statement with no rows (lib/db/checkpoints.ts).
 export const WRITE_EVENTS_SQL = `
 WITH inserted AS (
   INSERT INTO telemetry_events
@@ -40,7 +42,12 @@ WITH inserted AS (
   ON CONFLICT (event_id) DO NOTHING
   RETURNING 1
 ), checkpointed AS (
-  ${upsertCheckpointsSql('$2')}
+  INSERT INTO shard_checkpoints AS c (stream_arn, shard_id, sequence_number, arrival_time)
+  SELECT stream_arn, shard_id, sequence_number, arrival_time
+  FROM jsonb_to_recordset($2::jsonb) AS p(stream_arn text, shard_id text, sequence_number numeric, arrival_time timestamptz)
+  ON CONFLICT (stream_arn, shard_id) DO UPDATE
+    SET sequence_number = EXCLUDED.sequence_number, arrival_time = EXCLUDED.arrival_time, updated_at = now()
+    WHERE EXCLUDED.sequence_number > c.sequence_number
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted)::int AS written`;
@@ -54,7 +61,15 @@ SELECT (SELECT count(*) FROM inserted)::int AS written`;
  * const { written } = await writeEvents(db, rows, [{ stream_arn, shard_id, sequence_number, arrival_time }]);
  * const duplicates = rows.length - written;
  */
-export async function writeEvents(db: Queryable, rows: readonly EventRow[], checkpoints: readonly ShardCheckpoint[]): Promise<WriteResult> {
-  const result = await db.query<{ written: number }>(WRITE_EVENTS_SQL, [JSON.stringify(rows), JSON.stringify(checkpoints)], { idempotent: true });
+export async function writeEvents(
+  db: Queryable,
+  rows: readonly EventRow[],
+  checkpoints: readonly ShardCheckpoint[],
+): Promise<WriteResult> {
+  const result = await db.query<{ written: number }>(
+    WRITE_EVENTS_SQL,
+    [JSON.stringify(rows), JSON.stringify(checkpoints)],
+    { idempotent: true },
+  );
   return { written: result.rows[0]?.written ?? 0 };
 }

@@ -45,7 +45,9 @@ export async function deadLetterRecords(poison: readonly PoisonRecord[], target:
     }
     group.records.push(dlqRecordFrom(record, error));
   }
-  const bodies = [...groups.values()].flatMap((group) => packRecordMessages(group.header, group.records, target.maxMessageBytes));
+  const bodies = [...groups.values()].flatMap((group) =>
+    packRecordMessages(group.header, group.records, target.maxMessageBytes),
+  );
   await sendToDlq(target.sqs, target.dlqUrl, bodies, { maxBytes: target.maxMessageBytes });
   return bodies.length;
 }

@@ -48,7 +48,11 @@ function omitted(record: DlqRecord): DlqRecordOmitted {
  * @example
  * const bodies = packRecordMessages({ reason: 'invalid-json', error, function: 'consumer', streamArn, shardId }, records, 262_144);
  */
-export function packRecordMessages(header: RecordMessageHeader, records: readonly DlqRecord[], maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES): string[] {
+export function packRecordMessages(
+  header: RecordMessageHeader,
+  records: readonly DlqRecord[],
+  maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
+): string[] {
   const envelope: RecordMessage = {
     version: RECORD_MESSAGE_VERSION,
     kind: 'records',
@@ -79,7 +83,9 @@ export function packRecordMessages(header: RecordMessageHeader, records: readonl
       entry = sqsSafe(JSON.stringify(omitted(record)));
       bytes = Buffer.byteLength(entry);
       if (overhead + bytes > maxBytes)
-        throw new DeadLetterError(`a dead-letter message cannot fit in ${maxBytes} bytes even without record data (record ${record.sequenceNumber})`);
+        throw new DeadLetterError(
+          `a dead-letter message cannot fit in ${maxBytes} bytes even without record data (record ${record.sequenceNumber})`,
+        );
     }
     const separator = entries.length > 0 ? 1 : 0;
     if (size + separator + bytes > maxBytes) flush();

@@ -7,14 +7,15 @@ import { DlqMessageError } from './errors';
 import type { KinesisBatchInfo, LambdaFailureRecord } from './lambdaFailure';
 import { RECORD_MESSAGE_VERSION, type DlqRecord, type RecordMessage } from './recordMessage';
 
-export type DlqMessage = { kind: 'records'; message: RecordMessage } | { kind: 'lambda-failure'; message: LambdaFailureRecord };
+export type DlqMessage =
+  | { kind: 'records'; message: RecordMessage }
+  | { kind: 'lambda-failure'; message: LambdaFailureRecord };
 
 type Json = Record<string, unknown>;
 
 // The API's pattern for a sequence number: 0|([1-9]\d{0,128}); real ones are 56 digits.
 const SEQUENCE_NUMBER = /^(0|[1-9]\d{0,128})$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 
 function text(object: Json, key: string, where: string): string {
   const value = object[key];
@@ -24,13 +25,17 @@ function text(object: Json, key: string, where: string): string {
 
 function sequence(object: Json, key: string, where: string): string {
   const value = text(object, key, where);
-  if (!SEQUENCE_NUMBER.test(value)) throw new DlqMessageError(`${where}.${key} is not a Kinesis sequence number: ${JSON.stringify(value.slice(0, 60))}`);
+  if (!SEQUENCE_NUMBER.test(value))
+    throw new DlqMessageError(
+      `${where}.${key} is not a Kinesis sequence number: ${JSON.stringify(value.slice(0, 60))}`,
+    );
   return value;
 }
 
 function count(object: Json, key: string, where: string): number {
   const value = object[key];
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new DlqMessageError(`${where}.${key} must be a number >= 0`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new DlqMessageError(`${where}.${key} must be a number >= 0`);
   return value;
 }
 
@@ -43,7 +48,8 @@ function parseRecord(value: unknown, index: number): DlqRecord {
     approximateArrivalTimestamp: count(value, 'approximateArrivalTimestamp', where),
     ...(typeof value.error === 'string' ? { error: value.error } : {}),
   };
-  if (value.data === undefined && value.omittedDataBytes === undefined) throw new DlqMessageError(`${where} has neither data nor omittedDataBytes`);
+  if (value.data === undefined && value.omittedDataBytes === undefined)
+    throw new DlqMessageError(`${where} has neither data nor omittedDataBytes`);
   if (value.data === undefined) return { ...base, omittedDataBytes: count(value, 'omittedDataBytes', where) };
   const data = text(value, 'data', where);
   if (!BASE64.test(data) || data.length % 4 !== 0) throw new DlqMessageError(`${where}.data is not base64`);
@@ -52,9 +58,12 @@ function parseRecord(value: unknown, index: number): DlqRecord {
 
 function parseRecordMessage(value: Json): RecordMessage {
   if (value.version !== RECORD_MESSAGE_VERSION)
-    throw new DlqMessageError(`record message version ${JSON.stringify(value.version)} is not supported (this code reads version ${RECORD_MESSAGE_VERSION})`);
+    throw new DlqMessageError(
+      `record message version ${JSON.stringify(value.version)} is not supported (this code reads version ${RECORD_MESSAGE_VERSION})`,
+    );
   const records = value.records;
-  if (!Array.isArray(records) || records.length === 0) throw new DlqMessageError('message.records must be a non-empty array');
+  if (!Array.isArray(records) || records.length === 0)
+    throw new DlqMessageError('message.records must be a non-empty array');
   return {
     version: RECORD_MESSAGE_VERSION,
     kind: 'records',
@@ -141,5 +150,7 @@ export function parseDlqMessage(body: string): DlqMessage {
   if ('KinesisBatchInfo' in value) return { kind: 'lambda-failure', message: parseLambdaFailure(value) };
   if ('DDBStreamBatchInfo' in value || 'requestPayload' in value)
     throw new DlqMessageError('dead-letter message is a Lambda failure record for another event source (not Kinesis)');
-  throw new DlqMessageError('dead-letter message is neither a record message (kind "records") nor a Lambda Kinesis on-failure record (KinesisBatchInfo)');
+  throw new DlqMessageError(
+    'dead-letter message is neither a record message (kind "records") nor a Lambda Kinesis on-failure record (KinesisBatchInfo)',
+  );
 }

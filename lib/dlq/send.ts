@@ -47,7 +47,12 @@ function batches(entries: readonly SendMessageBatchRequestEntry[], maxBytes: num
  * @example
  * await sendToDlq(sqs, dlqUrl, packRecordMessages(header, records, 262_144), { maxBytes: 262_144 });
  */
-export async function sendToDlq(sqs: SQSClient, queueUrl: string, bodies: readonly string[], options: SendOptions = {}): Promise<SendResult> {
+export async function sendToDlq(
+  sqs: SQSClient,
+  queueUrl: string,
+  bodies: readonly string[],
+  options: SendOptions = {},
+): Promise<SendResult> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const policy: RetryPolicy = { ...SQS_RETRY, ...options.retry };
   let pending: SendMessageBatchRequestEntry[] = bodies.map((body, index) => ({ Id: `m${index}`, MessageBody: body }));
@@ -66,7 +71,8 @@ export async function sendToDlq(sqs: SQSClient, queueUrl: string, bodies: readon
         for (const failure of result.Failed ?? []) {
           lastError = `${failure.Code ?? 'unknown'}: ${failure.Message ?? ''}`;
           // A sender fault (e.g. a body over the queue's limit) fails identically every time.
-          if (failure.SenderFault && !isRetryableCode(failure.Code ?? '')) throw new DeadLetterError(`the dead-letter queue refused a message: ${lastError}`);
+          if (failure.SenderFault && !isRetryableCode(failure.Code ?? ''))
+            throw new DeadLetterError(`the dead-letter queue refused a message: ${lastError}`);
         }
         failed.push(...batch.filter((entry) => failedIds.has(entry.Id)));
       } catch (error) {
@@ -74,15 +80,19 @@ export async function sendToDlq(sqs: SQSClient, queueUrl: string, bodies: readon
         lastError = errorMessage(error);
         lastCause = error;
         // No queue, no access: every try fails the same way, so say so now.
-        if (!classifyAwsError(error).retryable) throw new DeadLetterError(`the dead-letter queue cannot be written: ${lastError}`, { cause: error });
+        if (!classifyAwsError(error).retryable)
+          throw new DeadLetterError(`the dead-letter queue cannot be written: ${lastError}`, { cause: error });
         failed.push(...batch);
       }
     }
     pending = failed;
   }
   if (pending.length > 0)
-    throw new DeadLetterError(`${pending.length} of ${bodies.length} dead-letter messages could not be sent after ${attempt} attempts: ${lastError}`, {
-      cause: lastCause,
-    });
+    throw new DeadLetterError(
+      `${pending.length} of ${bodies.length} dead-letter messages could not be sent after ${attempt} attempts: ${lastError}`,
+      {
+        cause: lastCause,
+      },
+    );
   return { messages: bodies.length, calls };
 }

@@ -43,7 +43,12 @@ export function acceptedAnswer(accepted: readonly PreparedEvent[], rejected: Ite
  */
 export function noValidEvents(rejected: ItemRejection[]): HttpFailure {
   if (rejected.length > 0 && rejected.every((item) => item.code === 'EVENT_TOO_LARGE')) {
-    return { status: 413, code: 'EVENT_TOO_LARGE', message: 'every event is larger than a Kinesis record can be (1 MiB)', details: { rejected } };
+    return {
+      status: 413,
+      code: 'EVENT_TOO_LARGE',
+      message: 'every event is larger than a Kinesis record can be (1 MiB)',
+      details: { rejected },
+    };
   }
   return { status: 400, code: 'NO_VALID_EVENTS', message: 'no event in the body is valid', details: { rejected } };
 }
@@ -55,7 +60,11 @@ export function noValidEvents(rejected: ItemRejection[]): HttpFailure {
  * @example
  * return errorAnswer(streamUnavailable(onStream, notAccepted, rejected));
  */
-export function streamUnavailable(accepted: readonly PreparedEvent[], notAccepted: NotAccepted[], rejected: ItemRejection[]): HttpFailure {
+export function streamUnavailable(
+  accepted: readonly PreparedEvent[],
+  notAccepted: NotAccepted[],
+  rejected: ItemRejection[],
+): HttpFailure {
   return {
     status: 503,
     code: 'STREAM_UNAVAILABLE',

@@ -13,7 +13,9 @@ const GZIP = new Set(['gzip', 'x-gzip']);
  * bodyEncoding('gzip'); // { ok: true, encoding: 'gzip' }
  * bodyEncoding('br'); // { ok: false, failure: { status: 415, code: 'UNSUPPORTED_ENCODING', ... } }
  */
-export function bodyEncoding(contentEncoding: string | undefined): { ok: true; encoding: BodyEncoding } | { ok: false; failure: HttpFailure } {
+export function bodyEncoding(
+  contentEncoding: string | undefined,
+): { ok: true; encoding: BodyEncoding } | { ok: false; failure: HttpFailure } {
   const codings = (contentEncoding ?? '')
     .split(',')
     .map((coding) => coding.trim().toLowerCase())

@@ -24,7 +24,9 @@ const UTF8_CHARSETS = new Set(['utf-8', 'utf8']);
  * bodyFormat('application/x-ndjson; charset=utf-8'); // { ok: true, format: 'ndjson' }
  * bodyFormat('text/csv'); // { ok: false, failure: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', ... } }
  */
-export function bodyFormat(contentType: string | undefined): { ok: true; format: BodyFormat } | { ok: false; failure: HttpFailure } {
+export function bodyFormat(
+  contentType: string | undefined,
+): { ok: true; format: BodyFormat } | { ok: false; failure: HttpFailure } {
   if (contentType === undefined || contentType.trim() === '') return { ok: true, format: 'json' };
   const [type = '', ...parameters] = contentType.split(';').map((part) => part.trim());
   const format = FORMATS[type.toLowerCase()];
@@ -37,7 +39,8 @@ export function bodyFormat(contentType: string | undefined): { ok: true; format:
     const [name = '', value = ''] = parameter.split('=').map((part) => part.trim());
     if (name.toLowerCase() !== 'charset') continue;
     const charset = value.replace(/^"(.*)"$/, '$1').toLowerCase();
-    if (!UTF8_CHARSETS.has(charset)) return unsupported(`charset ${JSON.stringify(charset.slice(0, 40))} is not accepted: send UTF-8`);
+    if (!UTF8_CHARSETS.has(charset))
+      return unsupported(`charset ${JSON.stringify(charset.slice(0, 40))} is not accepted: send UTF-8`);
   }
   return { ok: true, format };
 }

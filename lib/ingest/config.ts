@@ -25,7 +25,8 @@ export function readIngestConfig(env: Env): IngestConfig {
   // The name when there is one: it is this account's stream, and kinesalite knows no StreamARN parameter.
   const streamName = optionalString(env, 'TELEMETRY_STREAM_NAME');
   const streamArn = optionalString(env, 'TELEMETRY_STREAM_ARN');
-  if (!streamName && !streamArn) throw new ConfigError('TELEMETRY_STREAM_NAME (or TELEMETRY_STREAM_ARN) is required but is not set');
+  if (!streamName && !streamArn)
+    throw new ConfigError('TELEMETRY_STREAM_NAME (or TELEMETRY_STREAM_ARN) is required but is not set');
   return {
     stream: streamName ? { streamName } : { streamArn: streamArn as string },
     apiKeyHashes: readApiKeyHashes(env),

@@ -51,17 +51,37 @@ interface IngestSummary {
   retriedEntries: number;
 }
 
-const UNAUTHORIZED: HttpFailure = { status: 401, code: 'UNAUTHORIZED', message: 'a valid API key is required in the x-api-key header' };
+const UNAUTHORIZED: HttpFailure = {
+  status: 401,
+  code: 'UNAUTHORIZED',
+  message: 'a valid API key is required in the x-api-key header',
+};
 
 function emptySummary(status: number): IngestSummary {
-  return { status, receivedBytes: 0, accepted: 0, rejected: 0, notAccepted: 0, putCalls: 0, retryRounds: 0, retriedEntries: 0 };
+  return {
+    status,
+    receivedBytes: 0,
+    accepted: 0,
+    rejected: 0,
+    notAccepted: 0,
+    putCalls: 0,
+    retryRounds: 0,
+    retriedEntries: 0,
+  };
 }
 
-function refuse(failure: HttpFailure, summary: Partial<IngestSummary> = {}): { answer: HttpAnswer; summary: IngestSummary } {
+function refuse(
+  failure: HttpFailure,
+  summary: Partial<IngestSummary> = {},
+): { answer: HttpAnswer; summary: IngestSummary } {
   return { answer: errorAnswer(failure), summary: { ...emptySummary(failure.status), ...summary, code: failure.code } };
 }
 
-async function ingest(event: APIGatewayProxyEventV2, deadline: number, deps: IngestDeps): Promise<{ answer: HttpAnswer; summary: IngestSummary }> {
+async function ingest(
+  event: APIGatewayProxyEventV2,
+  deadline: number,
+  deps: IngestDeps,
+): Promise<{ answer: HttpAnswer; summary: IngestSummary }> {
   const { config } = deps;
   const apiKey = headerValue(event, 'x-api-key');
   if (!apiKeyMatches(apiKey, config.apiKeyHashes)) return refuse(UNAUTHORIZED);
@@ -72,7 +92,11 @@ async function ingest(event: APIGatewayProxyEventV2, deadline: number, deps: Ing
   if (!encoding.ok) return refuse(encoding.failure);
   const idempotencyKey = headerValue(event, 'idempotency-key')?.trim() || undefined;
   if (idempotencyKey !== undefined && idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    return refuse({ status: 400, code: 'INVALID_IDEMPOTENCY_KEY', message: `the Idempotency-Key header is longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
+    return refuse({
+      status: 400,
+      code: 'INVALID_IDEMPOTENCY_KEY',
+      message: `the Idempotency-Key header is longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+    });
   }
 
   const body = await readBody(event, encoding.encoding, config.maxBodyBytes);
@@ -124,7 +148,13 @@ async function ingest(event: APIGatewayProxyEventV2, deadline: number, deps: Ing
   const failure = streamUnavailable(onStream, notAccepted, rejected);
   return {
     answer: errorAnswer(failure),
-    summary: { ...summary, status: 503, code: failure.code, accepted: onStream.length, notAccepted: notAccepted.length },
+    summary: {
+      ...summary,
+      status: 503,
+      code: failure.code,
+      accepted: onStream.length,
+      notAccepted: notAccepted.length,
+    },
   };
 }
 
@@ -148,7 +178,11 @@ function record(deps: IngestDeps, summary: IngestSummary): void {
  * @example
  * const answer = await handleIngest(event, ingestDeadline(context.getRemainingTimeInMillis()), { kinesis, config, logger, metrics });
  */
-export async function handleIngest(event: APIGatewayProxyEventV2, deadline: number, deps: IngestDeps): Promise<HttpAnswer> {
+export async function handleIngest(
+  event: APIGatewayProxyEventV2,
+  deadline: number,
+  deps: IngestDeps,
+): Promise<HttpAnswer> {
   try {
     const { answer, summary } = await ingest(event, deadline, deps);
     record(deps, summary);
@@ -156,8 +190,15 @@ export async function handleIngest(event: APIGatewayProxyEventV2, deadline: numb
   } catch (error) {
     // Unreachable by design: every step returns its failures. Should a bug get here, the client
     // still gets JSON, nothing was reported as accepted, and the log says where it went wrong.
-    deps.logger.error('ingest failed unexpectedly', { error: errorMessage(error), stack: error instanceof Error ? error.stack : undefined });
+    deps.logger.error('ingest failed unexpectedly', {
+      error: errorMessage(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
     deps.metrics.addMetric('IngestErrors', MetricUnit.Count, 1);
-    return errorAnswer({ status: 500, code: 'INTERNAL_ERROR', message: 'ingest failed unexpectedly; nothing in this request is known to be accepted' });
+    return errorAnswer({
+      status: 500,
+      code: 'INTERNAL_ERROR',
+      message: 'ingest failed unexpectedly; nothing in this request is known to be accepted',
+    });
   }
 }

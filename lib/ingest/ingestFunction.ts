@@ -7,12 +7,13 @@ import { readIngestConfig } from './config';
 import { ingestDeadline } from './deadline';
 import { handleIngest, type IngestDeps } from './handleIngest';
 
-export const ingestFunction: FunctionDefinition<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, IngestDeps> = {
-  service: 'ingest',
-  build: (env, clients, observability) => ({
-    ...observability,
-    config: readIngestConfig(env),
-    kinesis: createKinesisClient(readAwsConfig(env), undefined, clients),
-  }),
-  handle: (event, context, deps) => handleIngest(event, ingestDeadline(context.getRemainingTimeInMillis()), deps),
-};
+export const ingestFunction: FunctionDefinition<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, IngestDeps> =
+  {
+    service: 'ingest',
+    build: (env, clients, observability) => ({
+      ...observability,
+      config: readIngestConfig(env),
+      kinesis: createKinesisClient(readAwsConfig(env), undefined, clients),
+    }),
+    handle: (event, context, deps) => handleIngest(event, ingestDeadline(context.getRemainingTimeInMillis()), deps),
+  };

@@ -19,7 +19,12 @@ function invalidBody(message: string): { ok: false; failure: HttpFailure } {
 function tooMany(count: number | string, maxItems: number): { ok: false; failure: HttpFailure } {
   return {
     ok: false,
-    failure: { status: 413, code: 'TOO_MANY_EVENTS', message: `the body holds ${count} events; the limit is ${maxItems} per request`, details: { limitEvents: maxItems } },
+    failure: {
+      status: 413,
+      code: 'TOO_MANY_EVENTS',
+      message: `the body holds ${count} events; the limit is ${maxItems} per request`,
+      details: { limitEvents: maxItems },
+    },
   };
 }
 
@@ -32,7 +37,8 @@ function parseJson(text: string, maxItems: number): ParseResult {
   }
   if (Array.isArray(value)) {
     if (value.length > maxItems) return tooMany(value.length, maxItems);
-    if (value.length === 0) return { ok: false, failure: { status: 400, code: 'NO_EVENTS', message: 'the body is an empty array' } };
+    if (value.length === 0)
+      return { ok: false, failure: { status: 400, code: 'NO_EVENTS', message: 'the body is an empty array' } };
     return { ok: true, items: value.map((item: unknown) => ({ ok: true, value: item })) };
   }
   if (typeof value === 'object' && value !== null) return { ok: true, items: [{ ok: true, value }] };
@@ -78,6 +84,7 @@ export function parseItems(bytes: Buffer, format: BodyFormat, maxItems: number):
   } catch {
     return invalidBody('the body is not valid UTF-8');
   }
-  if (text.trim() === '') return { ok: false, failure: { status: 400, code: 'EMPTY_BODY', message: 'the body is empty' } };
+  if (text.trim() === '')
+    return { ok: false, failure: { status: 400, code: 'EMPTY_BODY', message: 'the body is empty' } };
   return format === 'json' ? parseJson(text, maxItems) : parseNdjson(text, maxItems);
 }

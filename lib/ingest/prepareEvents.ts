@@ -32,7 +32,10 @@ export interface PreparedEvents {
  * @example
  * const { prepared, rejected } = prepareEvents(parsed.items, { idempotencyKey, receivedAt: new Date().toISOString() });
  */
-export function prepareEvents(items: readonly ParsedItem[], context: { idempotencyKey: string | undefined; receivedAt: string }): PreparedEvents {
+export function prepareEvents(
+  items: readonly ParsedItem[],
+  context: { idempotencyKey: string | undefined; receivedAt: string },
+): PreparedEvents {
   const prepared: PreparedEvent[] = [];
   const rejected: ItemRejection[] = [];
   const seen = new Map<string, number>();
@@ -57,7 +60,11 @@ export function prepareEvents(items: readonly ParsedItem[], context: { idempoten
     const record: KinesisRecord = { data: encodeEvent(event), partitionKey: event.source };
     const problem = recordProblem(record);
     if (problem) {
-      rejected.push({ index, code: problem.code === 'RECORD_TOO_LARGE' ? 'EVENT_TOO_LARGE' : 'INVALID_EVENT', error: problem.message });
+      rejected.push({
+        index,
+        code: problem.code === 'RECORD_TOO_LARGE' ? 'EVENT_TOO_LARGE' : 'INVALID_EVENT',
+        error: problem.message,
+      });
       return;
     }
     seen.set(event.eventId, index);

@@ -7,7 +7,9 @@ import type { HttpFailure } from '../http/errorAnswer';
 import type { BodyEncoding } from './bodyEncoding';
 import { gunzipBounded } from './gunzipBounded';
 
-export type ReadBodyResult = { ok: true; bytes: Buffer; receivedBytes: number } | { ok: false; failure: HttpFailure; receivedBytes: number };
+export type ReadBodyResult =
+  | { ok: true; bytes: Buffer; receivedBytes: number }
+  | { ok: false; failure: HttpFailure; receivedBytes: number };
 
 /**
  * Bytes a base64 string decodes to, without decoding it.
@@ -37,14 +39,29 @@ export async function readBody(
 ): Promise<ReadBodyResult> {
   const text = event.body ?? '';
   const receivedBytes = event.isBase64Encoded ? base64DecodedLength(text) : Buffer.byteLength(text, 'utf8');
-  if (receivedBytes === 0) return { ok: false, failure: { status: 400, code: 'EMPTY_BODY', message: 'the body is empty' }, receivedBytes };
-  if (receivedBytes > limit) return { ok: false, failure: tooLarge(`the body is ${receivedBytes} bytes; the limit is ${limit}`, limit), receivedBytes };
+  if (receivedBytes === 0)
+    return { ok: false, failure: { status: 400, code: 'EMPTY_BODY', message: 'the body is empty' }, receivedBytes };
+  if (receivedBytes > limit)
+    return {
+      ok: false,
+      failure: tooLarge(`the body is ${receivedBytes} bytes; the limit is ${limit}`, limit),
+      receivedBytes,
+    };
 
   const bytes = Buffer.from(text, event.isBase64Encoded ? 'base64' : 'utf8');
   if (encoding === 'identity') return { ok: true, bytes, receivedBytes };
 
   const inflated = await gunzipBounded(bytes, limit);
   if (inflated.ok) return { ok: true, bytes: inflated.data, receivedBytes };
-  if (inflated.reason === 'too-large') return { ok: false, failure: tooLarge(`the decompressed body is over the limit of ${limit} bytes`, limit), receivedBytes };
-  return { ok: false, failure: { status: 400, code: 'INVALID_BODY', message: `the body is not valid gzip: ${inflated.message}` }, receivedBytes };
+  if (inflated.reason === 'too-large')
+    return {
+      ok: false,
+      failure: tooLarge(`the decompressed body is over the limit of ${limit} bytes`, limit),
+      receivedBytes,
+    };
+  return {
+    ok: false,
+    failure: { status: 400, code: 'INVALID_BODY', message: `the body is not valid gzip: ${inflated.message}` },
+    receivedBytes,
+  };
 }

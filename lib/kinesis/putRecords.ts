@@ -124,13 +124,17 @@ async function putChunk(
 ): Promise<CallOutcome> {
   const failures = new Map<number, Omit<PutFailure, 'index'>>();
   const command = new PutRecordsCommand({
-    ...('streamName' in options.stream ? { StreamName: options.stream.streamName } : { StreamARN: options.stream.streamArn }),
+    ...('streamName' in options.stream
+      ? { StreamName: options.stream.streamName }
+      : { StreamARN: options.stream.streamArn }),
     Records: chunk.map((index) => toEntry(records[index] as KinesisRecord)),
   });
   try {
     // A call still running at the deadline is abandoned; its records count as failed (they may in
     // fact have landed: a duplicate is harmless downstream, a silent loss would not be).
-    const response = await kinesis.send(command, { abortSignal: AbortSignal.timeout(Math.max(1, options.deadline - Date.now())) });
+    const response = await kinesis.send(command, {
+      abortSignal: AbortSignal.timeout(Math.max(1, options.deadline - Date.now())),
+    });
     const results = response.Records ?? [];
     chunk.forEach((index, position) => {
       const result = results[position];
@@ -138,7 +142,11 @@ async function putChunk(
         placements[index] = { shardId: result.ShardId, sequenceNumber: result.SequenceNumber };
       } else {
         const code = result?.ErrorCode ?? 'MissingResult';
-        failures.set(position, { code, message: result?.ErrorMessage ?? 'no result for this entry', retryable: isRetryableCode(code) });
+        failures.set(position, {
+          code,
+          message: result?.ErrorMessage ?? 'no result for this entry',
+          retryable: isRetryableCode(code),
+        });
       }
     });
     return { failures, fatal: false };

@@ -49,7 +49,11 @@ export async function listShards(kinesis: KinesisClient, stream: StreamRef, dead
   let token: string | undefined;
   for (let page = 0; page < 1_000; page += 1) {
     const input = token ? { NextToken: token } : streamParams(stream);
-    const response = await withRetry(() => kinesis.send(new ListShardsCommand(input)), { policy: KINESIS_RETRY, deadline, isRetryable: isRetryableAwsError });
+    const response = await withRetry(() => kinesis.send(new ListShardsCommand(input)), {
+      policy: KINESIS_RETRY,
+      deadline,
+      isRetryable: isRetryableAwsError,
+    });
     shards.push(...(response.Shards ?? []));
     token = response.NextToken;
     if (!token) break;
@@ -107,11 +111,15 @@ export class ShardReader {
         this.stoppedByDeadline = true;
         return undefined;
       }
-      await sleep(Math.min(this.lastCall + MIN_GET_RECORDS_INTERVAL_MS - Date.now(), this.options.deadline - Date.now()));
+      await sleep(
+        Math.min(this.lastCall + MIN_GET_RECORDS_INTERVAL_MS - Date.now(), this.options.deadline - Date.now()),
+      );
       this.lastCall = Date.now();
       this.calls += 1;
       try {
-        const page = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: Math.min(limit, MAX_GET_RECORDS_LIMIT) }));
+        const page = await this.kinesis.send(
+          new GetRecordsCommand({ ShardIterator: this.iterator, Limit: Math.min(limit, MAX_GET_RECORDS_LIMIT) }),
+        );
         const records = page.Records ?? [];
         this.iterator = page.NextShardIterator;
         this.lastSequence = records.at(-1)?.SequenceNumber ?? this.lastSequence;
@@ -120,7 +128,9 @@ export class ShardReader {
         if (error instanceof ExpiredIteratorException) {
           // Iterators live 5 minutes; a slow, paced read can outlive one. Resume after the last record read.
           this.iterator = await this.iteratorAt(
-            this.lastSequence ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.lastSequence } : this.options.start,
+            this.lastSequence
+              ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.lastSequence }
+              : this.options.start,
           );
           continue;
         }

@@ -46,7 +46,8 @@ export type StreamResolver = (value: string) => ResolvedStream;
 export function streamResolver(aws: Pick<AwsConfig, 'region' | 'streamAddressing'>): StreamResolver {
   return (value) => {
     const stream = parseStream(value);
-    const ref: StreamRef = stream.arn && aws.streamAddressing === 'arn' ? { streamArn: stream.arn } : { streamName: stream.name };
+    const ref: StreamRef =
+      stream.arn && aws.streamAddressing === 'arn' ? { streamArn: stream.arn } : { streamName: stream.name };
     return { ...stream, ref, clientRegion: stream.region ?? aws.region };
   };
 }

@@ -32,7 +32,9 @@ export function createObservability(serviceName: string, env: Env = process.env)
   const namespace = optionalString(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? DEFAULT_METRICS_NAMESPACE;
   const logLevel = optionalString(env, 'POWERTOOLS_LOG_LEVEL')?.toUpperCase();
   if (logLevel !== undefined && !LEVELS.has(logLevel)) {
-    throw new ConfigError(`POWERTOOLS_LOG_LEVEL must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(logLevel)}`);
+    throw new ConfigError(
+      `POWERTOOLS_LOG_LEVEL must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(logLevel)}`,
+    );
   }
   return {
     logger: new Logger({ serviceName: service, ...(logLevel ? { logLevel: logLevel as Level } : {}) }),

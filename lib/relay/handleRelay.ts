@@ -23,7 +23,11 @@ export interface RelayDeps {
  * @example
  * return handleRelay(event.Records, { targets, sqs, dlqUrl, maxMessageBytes, functionName, deadline }, observability);
  */
-export async function handleRelay(records: readonly ShardRecord[], deps: RelayDeps, { logger, metrics }: Observability): Promise<KinesisStreamBatchResponse> {
+export async function handleRelay(
+  records: readonly ShardRecord[],
+  deps: RelayDeps,
+  { logger, metrics }: Observability,
+): Promise<KinesisStreamBatchResponse> {
   const started = Date.now();
   const result = await relayBatch(records, {
     targets: deps.targets,
@@ -35,12 +39,19 @@ export async function handleRelay(records: readonly ShardRecord[], deps: RelayDe
       );
     },
   });
-  if (result.deadLetterError) logger.error('could not dead-letter records the relay refused; they will be retried', { error: result.deadLetterError as Error });
+  if (result.deadLetterError)
+    logger.error('could not dead-letter records the relay refused; they will be retried', {
+      error: result.deadLetterError as Error,
+    });
   metrics.addMetric('RecordsPerInvocation', MetricUnit.Count, records.length);
   metrics.addMetric('RecordsRelayed', MetricUnit.Count, Math.min(...result.targets.map((t) => t.put)));
   metrics.addMetric('RecordsRetried', MetricUnit.Count, result.response.batchItemFailures.length);
   metrics.addMetric('RecordsRejected', MetricUnit.Count, Math.max(0, ...result.targets.map((t) => t.rejected)));
   metrics.addMetric('RelayTime', MetricUnit.Milliseconds, Date.now() - started);
-  logger.info('relayed', { records: records.length, targets: result.targets, batchItemFailures: result.response.batchItemFailures.length });
+  logger.info('relayed', {
+    records: records.length,
+    targets: result.targets,
+    batchItemFailures: result.response.batchItemFailures.length,
+  });
   return result.response;
 }

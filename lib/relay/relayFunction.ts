@@ -28,5 +28,9 @@ export const relayFunction: FunctionDefinition<KinesisStreamEvent, KinesisStream
     };
   },
   handle: (event, context, { deadlineMarginMs, ...deps }, observability) =>
-    handleRelay(event.Records.map(fromLambdaRecord), { ...deps, deadline: Date.now() + context.getRemainingTimeInMillis() - deadlineMarginMs }, observability),
+    handleRelay(
+      event.Records.map(fromLambdaRecord),
+      { ...deps, deadline: Date.now() + context.getRemainingTimeInMillis() - deadlineMarginMs },
+      observability,
+    ),
 };

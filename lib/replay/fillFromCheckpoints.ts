@@ -65,7 +65,10 @@ export interface FillDeps {
   observability: Observability;
 }
 
-function startFor(checkpoint: StoredCheckpoint | undefined, options: FillOptions): { start: ShardStart; from: string } | undefined {
+function startFor(
+  checkpoint: StoredCheckpoint | undefined,
+  options: FillOptions,
+): { start: ShardStart; from: string } | undefined {
   if (!checkpoint) {
     if (options.uncheckpointedShards === 'skip') return undefined;
     return { start: { type: 'TRIM_HORIZON' }, from: 'oldest' };
@@ -74,7 +77,10 @@ function startFor(checkpoint: StoredCheckpoint | undefined, options: FillOptions
     const at = new Date(checkpoint.arrival_time.getTime() - options.rewindSeconds * 1000);
     return { start: { type: 'AT_TIMESTAMP', timestamp: at }, from: `at ${at.toISOString()}` };
   }
-  return { start: { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: checkpoint.sequence_number }, from: `after ${checkpoint.sequence_number}` };
+  return {
+    start: { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: checkpoint.sequence_number },
+    from: `after ${checkpoint.sequence_number}`,
+  };
 }
 
 /**
@@ -100,9 +106,22 @@ export async function fillFromCheckpoints(deps: FillDeps, options: FillOptions):
     if (wanted && !wanted.has(shardId)) continue;
     const start = startFor(checkpoints.get(shardId), options);
     if (!start) continue;
-    const fill: ShardFill = { shardId, from: start.from, read: 0, written: 0, duplicates: 0, poison: 0, incomplete: false };
+    const fill: ShardFill = {
+      shardId,
+      from: start.from,
+      read: 0,
+      written: 0,
+      duplicates: 0,
+      poison: 0,
+      incomplete: false,
+    };
     report.shards.push(fill);
-    const reader = new ShardReader(deps.kinesis, { stream: options.stream, shardId, start: start.start, deadline: options.deadline });
+    const reader = new ShardReader(deps.kinesis, {
+      stream: options.stream,
+      shardId,
+      start: start.start,
+      deadline: options.deadline,
+    });
     // Bounded by the deadline, and by the shard: each page reads on or stops at the present.
     for (let pages = 0; pages < 1_000_000; pages += 1) {
       const page = await reader.next(Math.min(batchSize, pacer.slice()));

@@ -18,11 +18,21 @@ export const fillFunction: FunctionDefinition<unknown, FillReport, FillSetup> = 
   handle: async (event, context, setup, { metrics, logger }) => {
     const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
     // This function only fills: `fromCheckpoints` may be given, and is implied.
-    const request = parseReplayRequest(isPlainObject(event) ? { fromCheckpoints: true, ...event } : (event ?? { fromCheckpoints: true }));
+    const request = parseReplayRequest(
+      isPlainObject(event) ? { fromCheckpoints: true, ...event } : (event ?? { fromCheckpoints: true }),
+    );
     const { operation: _operation, ...fill } = request as FillRequest;
     const report = await fillFromCheckpoints(setup.deps, { ...setup.target, ...fill, deadline });
-    metrics.addMetric('FillRecordsRead', MetricUnit.Count, report.shards.reduce((n, shard) => n + shard.read, 0));
-    metrics.addMetric('FillShardsIncomplete', MetricUnit.Count, report.shards.filter((shard) => shard.incomplete).length);
+    metrics.addMetric(
+      'FillRecordsRead',
+      MetricUnit.Count,
+      report.shards.reduce((n, shard) => n + shard.read, 0),
+    );
+    metrics.addMetric(
+      'FillShardsIncomplete',
+      MetricUnit.Count,
+      report.shards.filter((shard) => shard.incomplete).length,
+    );
     metrics.addMetric('FillDuration', MetricUnit.Milliseconds, report.durationMs);
     logger.info('filled from checkpoints', { ...report });
     return report;

@@ -53,11 +53,18 @@ export async function readRange(kinesis: KinesisClient, request: RangeRequest): 
   const end = BigInt(request.endSequenceNumber);
   const records: _Record[] = [];
   const reader = (from: ShardStart): ShardReader =>
-    new ShardReader(kinesis, { stream: request.stream, shardId: request.shardId, start: from, deadline: request.deadline });
+    new ShardReader(kinesis, {
+      stream: request.stream,
+      shardId: request.shardId,
+      start: from,
+      deadline: request.deadline,
+    });
 
   // The first page asks for what the range should hold (+1 to see past its end); later pages, if the
   // range holds more (other lanes' records with parallelizationFactor > 1), the maximum.
-  const firstLimit = request.expectedRecords ? Math.min(MAX_GET_RECORDS_LIMIT, Math.max(1, request.expectedRecords) + 1) : MAX_GET_RECORDS_LIMIT;
+  const firstLimit = request.expectedRecords
+    ? Math.min(MAX_GET_RECORDS_LIMIT, Math.max(1, request.expectedRecords) + 1)
+    : MAX_GET_RECORDS_LIMIT;
   let shard = reader({ type: 'AT_SEQUENCE_NUMBER', sequenceNumber: request.startSequenceNumber });
   let page: ShardPage | undefined;
   try {

@@ -30,7 +30,11 @@ function recordDrain({ metrics, logger }: Observability, report: ReplayReport): 
   metrics.addMetric('ReplayDuration', MetricUnit.Milliseconds, report.durationMs);
   const { problems, ...counts } = report;
   const level = report.failed + report.unreadable > 0 ? 'warn' : 'info';
-  logger[level]('replay drained the dead-letter queue', { ...counts, problems: problems.slice(0, 50), moreProblems: Math.max(0, problems.length - 50) });
+  logger[level]('replay drained the dead-letter queue', {
+    ...counts,
+    problems: problems.slice(0, 50),
+    moreProblems: Math.max(0, problems.length - 50),
+  });
 }
 
 export const replayFunction: FunctionDefinition<unknown, ReplayReport, ReplayFunctionDeps> = {
@@ -43,7 +47,9 @@ export const replayFunction: FunctionDefinition<unknown, ReplayReport, ReplayFun
     const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
     const request = parseReplayRequest(event);
     if (request.operation === 'fill') {
-      throw new ReplayRequestError('a fill from checkpoints runs in the fill function: serverless invoke -f fill --data \'{...}\'');
+      throw new ReplayRequestError(
+        "a fill from checkpoints runs in the fill function: serverless invoke -f fill --data '{...}'",
+      );
     }
     const { operation: _operation, ...drain } = request;
     const report = await replayQueue(deps.drain, { ...drain, queueUrl: deps.queueUrl, deadline });

@@ -124,7 +124,10 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       pacer.count(slice.length);
       for (const failure of result.failed) failed.add(offset + failure.index);
       const first = result.failed[0];
-      if (first) report.problems.push(`${streamName}: ${result.failed.length} of ${slice.length} records not put (${first.code}: ${first.message})`);
+      if (first)
+        report.problems.push(
+          `${streamName}: ${result.failed.length} of ${slice.length} records not put (${first.code}: ${first.message})`,
+        );
     }
     return failed;
   };
@@ -168,7 +171,9 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       report.recordsLostToRetention += resolved.lostToRetention;
       report.problems.push(
         `message ${message.MessageId}: ${resolved.lostToRetention} record(s) of ${resolved.shardId} no longer on the stream` +
-          (options.dropExpired ? '; the rest put back and the message dropped' : '; kept (use dropExpired to put back the rest and drop it)'),
+          (options.dropExpired
+            ? '; the rest put back and the message dropped'
+            : '; kept (use dropExpired to put back the rest and drop it)'),
       );
       if (!options.dropExpired) return { outcome: 'kept' };
     }
@@ -190,7 +195,10 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
     const done: typeof batch = [];
     const kept: Message[] = [];
     for (const [stream, items] of byStream) {
-      const failed = await putBack(stream, items.flatMap((item) => item.resolved.records));
+      const failed = await putBack(
+        stream,
+        items.flatMap((item) => item.resolved.records),
+      );
       let offset = 0;
       for (const item of items) {
         const count = item.resolved.records.length;
@@ -206,10 +214,13 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
     }
     if (done.length > 0) {
       const entries = done.map((item, n) => ({ Id: String(n), ReceiptHandle: item.message.ReceiptHandle }));
-      const { Failed = [] } = await queueCall(() => deps.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries })));
+      const { Failed = [] } = await queueCall(() =>
+        deps.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries })),
+      );
       // A delete that failed leaves a message whose records are back: the next run puts them again,
       // which the idempotent write absorbs.
-      for (const failure of Failed) report.problems.push(`could not delete a replayed message (${failure.Code}): it will be replayed again`);
+      for (const failure of Failed)
+        report.problems.push(`could not delete a replayed message (${failure.Code}): it will be replayed again`);
     }
     for (const item of done) {
       report.recordsReplayed += item.resolved.records.length;
@@ -232,25 +243,33 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       }
       const wanted = Math.min(RECEIVE_BATCH, (options.maxMessages ?? Infinity) - report.messagesSeen);
       const { Messages = [] } = await queueCall(() =>
-        deps.sqs.send(new ReceiveMessageCommand({
-          QueueUrl: options.queueUrl,
-          MaxNumberOfMessages: wanted,
-          VisibilityTimeout: VISIBILITY_SECONDS,
-          WaitTimeSeconds: 1,
-          MessageSystemAttributeNames: ['SentTimestamp'],
-        })),
+        deps.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: wanted,
+            VisibilityTimeout: VISIBILITY_SECONDS,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['SentTimestamp'],
+          }),
+        ),
       );
       // Messages seen before in this run came back (their visibility ran out), and messages sent since
       // the run began (records it put back that failed again, new failures) are the next run's: without
       // this, poison put back would come round again and again until the deadline.
-      const later = (m: Message): boolean => seen.has(m.MessageId ?? '') || Number(m.Attributes?.SentTimestamp) > started;
+      const later = (m: Message): boolean =>
+        seen.has(m.MessageId ?? '') || Number(m.Attributes?.SentTimestamp) > started;
       const fresh = Messages.filter((m) => !later(m));
       release.push(...Messages.filter(later));
       if (fresh.length === 0) {
         // Only our own messages came back, or nothing: drained. Only newer ones: they are hidden
         // now, so the next receive reaches older messages, if any are left.
         idleReceives += 1;
-        if (Messages.length === 0 || Messages.every((m) => seen.has(m.MessageId ?? '')) || idleReceives >= MAX_RECEIVES_WITHOUT_WORK) break;
+        if (
+          Messages.length === 0 ||
+          Messages.every((m) => seen.has(m.MessageId ?? '')) ||
+          idleReceives >= MAX_RECEIVES_WITHOUT_WORK
+        )
+          break;
         continue;
       }
       idleReceives = 0;

@@ -63,13 +63,15 @@ const FILL_ONLY = ['rewindSeconds'];
 
 function positive(value: unknown, name: string): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ReplayRequestError(`${name} must be a number > 0`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new ReplayRequestError(`${name} must be a number > 0`);
   return value;
 }
 
 function strings(value: unknown, name: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ReplayRequestError(`${name} must be an array of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new ReplayRequestError(`${name} must be an array of strings`);
   return value as string[];
 }
 
@@ -93,9 +95,11 @@ function defined<T extends object>(value: T): T {
 
 function operationOf(request: Record<string, unknown>): 'drain' | 'fill' {
   const { operation, fromCheckpoints } = request;
-  if (operation !== undefined && operation !== 'drain' && operation !== 'fill') throw new ReplayRequestError('operation must be "drain" or "fill"');
+  if (operation !== undefined && operation !== 'drain' && operation !== 'fill')
+    throw new ReplayRequestError('operation must be "drain" or "fill"');
   const fill = flag(fromCheckpoints, 'fromCheckpoints');
-  if (operation === 'drain' && fill) throw new ReplayRequestError('operation "drain" and fromCheckpoints: true contradict each other');
+  if (operation === 'drain' && fill)
+    throw new ReplayRequestError('operation "drain" and fromCheckpoints: true contradict each other');
   return operation === 'fill' || fill ? 'fill' : 'drain';
 }
 
@@ -122,15 +126,24 @@ export function parseReplayRequest(input: unknown): ReplayRequest {
           : `${key} is a drain option; a fill (fromCheckpoints) does not honour it: it reads each shard from its checkpoint to now`,
       );
     }
-    throw new ReplayRequestError(`unknown option ${key}; known: operation, fromCheckpoints, ${[...COMMON, ...DRAIN_ONLY, ...FILL_ONLY].join(', ')}`);
+    throw new ReplayRequestError(
+      `unknown option ${key}; known: operation, fromCheckpoints, ${[...COMMON, ...DRAIN_ONLY, ...FILL_ONLY].join(', ')}`,
+    );
   }
   const dryRun = flag(request.dryRun, 'dryRun');
   const recordsPerSecond = positive(request.recordsPerSecond, 'recordsPerSecond');
   const shardIds = strings(request.shardIds, 'shardIds');
   if (operation === 'fill') {
-    return defined<FillRequest>({ operation, dryRun, shardIds, recordsPerSecond, rewindSeconds: positive(request.rewindSeconds, 'rewindSeconds') });
+    return defined<FillRequest>({
+      operation,
+      dryRun,
+      shardIds,
+      recordsPerSecond,
+      rewindSeconds: positive(request.rewindSeconds, 'rewindSeconds'),
+    });
   }
-  if (request.targetStream !== undefined && typeof request.targetStream !== 'string') throw new ReplayRequestError('targetStream must be a stream name or ARN');
+  if (request.targetStream !== undefined && typeof request.targetStream !== 'string')
+    throw new ReplayRequestError('targetStream must be a stream name or ARN');
   return defined<DrainRequest>({
     operation,
     dryRun,
@@ -139,6 +152,11 @@ export function parseReplayRequest(input: unknown): ReplayRequest {
     maxRecords: positive(request.maxRecords, 'maxRecords'),
     recordsPerSecond,
     targetStream: request.targetStream as string | undefined,
-    filter: defined<ReplayFilter>({ reasons: strings(request.reasons, 'reasons'), shardIds, since: time(request.since, 'since'), until: time(request.until, 'until') }),
+    filter: defined<ReplayFilter>({
+      reasons: strings(request.reasons, 'reasons'),
+      shardIds,
+      since: time(request.since, 'since'),
+      until: time(request.until, 'until'),
+    }),
   });
 }

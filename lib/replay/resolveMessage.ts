@@ -85,7 +85,8 @@ export async function resolveMessage(parsed: DlqMessage, deps: ResolveDeps): Pro
     });
     incomplete ||= range.incomplete;
     const found = range.records[0];
-    if (found && !range.trimmed) records.push({ data: found.Data ?? new Uint8Array(), partitionKey: found.PartitionKey ?? record.partitionKey });
+    if (found && !range.trimmed)
+      records.push({ data: found.Data ?? new Uint8Array(), partitionKey: found.PartitionKey ?? record.partitionKey });
     else lost += 1;
   }
   return {

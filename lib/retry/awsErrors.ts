@@ -41,7 +41,12 @@ export function isRetryableCode(code: string): boolean {
  * classifyAwsError(error); // { code: 'ProvisionedThroughputExceededException', message: '...', retryable: true }
  */
 export function classifyAwsError(error: unknown): AwsFailure {
-  const err = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } } | null;
+  const err = error as {
+    name?: string;
+    code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  } | null;
   const code = err?.name && err.name !== 'Error' ? err.name : (err?.code ?? 'UnknownError');
   const status = err?.$metadata?.httpStatusCode;
   // A 4xx that is not throttling is the caller's mistake (no such stream, access denied, bad

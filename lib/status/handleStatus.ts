@@ -32,7 +32,11 @@ export const DATABASE_RETRY_AFTER_SECONDS = 5;
 export async function handleStatus(event: APIGatewayProxyEventV2, deps: StatusDeps): Promise<HttpAnswer> {
   const { logger, metrics } = deps;
   if (!apiKeyMatches(headerValue(event, 'x-api-key'), deps.apiKeyHashes)) {
-    return errorAnswer({ status: 401, code: 'UNAUTHORIZED', message: 'a valid API key is required in the x-api-key header' });
+    return errorAnswer({
+      status: 401,
+      code: 'UNAUTHORIZED',
+      message: 'a valid API key is required in the x-api-key header',
+    });
   }
   const eventId = event.pathParameters?.eventId ?? '';
   if (!UUID_PATTERN.test(eventId)) {

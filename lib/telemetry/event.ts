@@ -36,7 +36,9 @@ export function encodeEvent(event: TelemetryEvent): Buffer {
   return Buffer.from(JSON.stringify(event), 'utf8');
 }
 
-export type DecodeResult = { ok: true; event: TelemetryEvent } | { ok: false; reason: 'invalid-json' | 'invalid-event'; error: string };
+export type DecodeResult =
+  | { ok: true; event: TelemetryEvent }
+  | { ok: false; reason: 'invalid-json' | 'invalid-event'; error: string };
 
 function isIsoTimestamp(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 40 && !Number.isNaN(Date.parse(value));
@@ -47,11 +49,16 @@ function isIsoTimestamp(value: unknown): value is string {
  * the consumer (which takes only what ingest writes). Each returns the problem, or undefined.
  */
 export const FIELD_RULES = {
-  eventId: (value: unknown): string | undefined => (typeof value === 'string' && UUID_PATTERN.test(value) ? undefined : 'eventId must be a UUID'),
+  eventId: (value: unknown): string | undefined =>
+    typeof value === 'string' && UUID_PATTERN.test(value) ? undefined : 'eventId must be a UUID',
   source: (value: unknown): string | undefined =>
-    typeof value === 'string' && value.length > 0 && value.length <= MAX_SOURCE_LENGTH ? undefined : `source must be a string of 1-${MAX_SOURCE_LENGTH} characters`,
+    typeof value === 'string' && value.length > 0 && value.length <= MAX_SOURCE_LENGTH
+      ? undefined
+      : `source must be a string of 1-${MAX_SOURCE_LENGTH} characters`,
   type: (value: unknown): string | undefined =>
-    typeof value === 'string' && value.length > 0 && value.length <= MAX_TYPE_LENGTH ? undefined : `type must be a string of 1-${MAX_TYPE_LENGTH} characters`,
+    typeof value === 'string' && value.length > 0 && value.length <= MAX_TYPE_LENGTH
+      ? undefined
+      : `type must be a string of 1-${MAX_TYPE_LENGTH} characters`,
   durationMs: (value: unknown): string | undefined =>
     typeof value === 'number' && Number.isFinite(value) && value >= 0 ? undefined : 'durationMs must be a number >= 0',
 } as const;
@@ -68,7 +75,8 @@ export function eventProblem(value: unknown): string | undefined {
   const named = FIELD_RULES.eventId(value.eventId) ?? FIELD_RULES.source(value.source) ?? FIELD_RULES.type(value.type);
   if (named) return named;
   if (!isIsoTimestamp(value.timestamp)) return 'timestamp must be an ISO 8601 string';
-  if (value.durationMs !== null && FIELD_RULES.durationMs(value.durationMs)) return 'durationMs must be a number >= 0 or null';
+  if (value.durationMs !== null && FIELD_RULES.durationMs(value.durationMs))
+    return 'durationMs must be a number >= 0 or null';
   if (!isPlainObject(value.payload)) return 'payload must be a JSON object';
   if (!isIsoTimestamp(value.receivedAt)) return 'receivedAt must be an ISO 8601 string';
   return undefined;
@@ -89,5 +97,7 @@ export function decodeEvent(data: Buffer | Uint8Array): DecodeResult {
     return { ok: false, reason: 'invalid-json', error: errorMessage(error) };
   }
   const problem = eventProblem(value);
-  return problem ? { ok: false, reason: 'invalid-event', error: problem } : { ok: true, event: value as TelemetryEvent };
+  return problem
+    ? { ok: false, reason: 'invalid-event', error: problem }
+    : { ok: true, event: value as TelemetryEvent };
 }

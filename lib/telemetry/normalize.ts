@@ -66,7 +66,8 @@ function pathOf(visit: Visit): string {
  */
 function storageProblem(root: Record<string, unknown>): string | undefined {
   const stack: Visit[] = [{ value: root, depth: 0, parent: undefined, key: '' }];
-  const unstorable = (where: string): string => `${where} contains U+0000 or an unpaired surrogate, which cannot be stored`;
+  const unstorable = (where: string): string =>
+    `${where} contains U+0000 or an unpaired surrogate, which cannot be stored`;
   while (stack.length > 0) {
     const visit = stack.pop() as Visit;
     const { value, depth } = visit;
@@ -75,11 +76,15 @@ function storageProblem(root: Record<string, unknown>): string | undefined {
       continue;
     }
     if (depth >= MAX_NESTING_DEPTH) return `${pathOf(visit)} is nested more than ${MAX_NESTING_DEPTH} levels deep`;
-    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((element, position) => [position, element]) : Object.entries(value as object);
+    const entries: [string | number, unknown][] = Array.isArray(value)
+      ? value.map((element, position) => [position, element])
+      : Object.entries(value as object);
     for (const [key, element] of entries) {
-      if (typeof key === 'string' && UNSTORABLE_CHARACTER.test(key)) return unstorable(`a field name in ${pathOf(visit)}`);
+      if (typeof key === 'string' && UNSTORABLE_CHARACTER.test(key))
+        return unstorable(`a field name in ${pathOf(visit)}`);
       // numbers, booleans and null can always be stored: only strings and containers are visited
-      if (typeof element === 'string' || (typeof element === 'object' && element !== null)) stack.push({ value: element, depth: depth + 1, parent: visit, key });
+      if (typeof element === 'string' || (typeof element === 'object' && element !== null))
+        stack.push({ value: element, depth: depth + 1, parent: visit, key });
     }
   }
   return undefined;
@@ -107,7 +112,11 @@ export function normalizeEvent(item: unknown, context: NormalizeContext): Normal
   if (problem) return { ok: false, error: problem };
   const timestamp = normalizeTimestamp(item.timestamp);
   if (timestamp === undefined)
-    return { ok: false, error: 'timestamp must be an ISO 8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch milliseconds, between years 0001 and 9999' };
+    return {
+      ok: false,
+      error:
+        'timestamp must be an ISO 8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch milliseconds, between years 0001 and 9999',
+    };
   const unstorable = storageProblem(item);
   if (unstorable) return { ok: false, error: unstorable };
 
@@ -116,7 +125,8 @@ export function normalizeEvent(item: unknown, context: NormalizeContext): Normal
     ok: true,
     event: {
       v: EVENT_VERSION,
-      eventId: clientId ?? (context.idempotencyKey ? derivedEventId(context.idempotencyKey, context.index) : newEventId()),
+      eventId:
+        clientId ?? (context.idempotencyKey ? derivedEventId(context.idempotencyKey, context.index) : newEventId()),
       source: item.source as string,
       type: typeof item.type === 'string' ? item.type : DEFAULT_EVENT_TYPE,
       timestamp,

@@ -8,7 +8,10 @@ import http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { lambdaContext } from '../../emulator/src';
 
-export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type HttpHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface Route {
   method: string;
@@ -42,14 +45,21 @@ function isTextual(contentType: string | undefined, encoding: string | undefined
   return !contentType || /^(text\/|application\/(json|x-ndjson|jsonl|x-www-form-urlencoded|xml))/i.test(contentType);
 }
 
-function toEvent(request: http.IncomingMessage, body: Buffer, route: CompiledRoute, match: RegExpExecArray): APIGatewayProxyEventV2 {
+function toEvent(
+  request: http.IncomingMessage,
+  body: Buffer,
+  route: CompiledRoute,
+  match: RegExpExecArray,
+): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
   const cookies = headers.cookie ? headers.cookie.split(';').map((c) => c.trim()) : undefined;
-  const pathParameters = Object.fromEntries(route.params.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
+  const pathParameters = Object.fromEntries(
+    route.params.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]),
+  );
   const textual = isTextual(headers['content-type'], headers['content-encoding']);
   const now = new Date();
   const queryStringParameters = url.searchParams.size ? Object.fromEntries(url.searchParams) : undefined;
@@ -88,7 +98,8 @@ function toEvent(request: http.IncomingMessage, body: Buffer, route: CompiledRou
 function send(response: http.ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
   const headers: http.OutgoingHttpHeaders = { ...(result.headers as http.OutgoingHttpHeaders | undefined) };
   if (result.cookies?.length) headers['set-cookie'] = result.cookies;
-  const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  const body =
+    result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
   response.writeHead(result.statusCode ?? 200, headers);
   response.end(body);
 }
@@ -106,7 +117,11 @@ export interface HttpApiServer {
  * @example
  * const api = await startHttpApi([{ method: 'POST', path: '/telemetry', functionName: 'ingest', handler, timeoutMs: 10_000 }], 3000);
  */
-export async function startHttpApi(routes: readonly Route[], port: number, onRequest?: (route: string, status: number) => void): Promise<HttpApiServer> {
+export async function startHttpApi(
+  routes: readonly Route[],
+  port: number,
+  onRequest?: (route: string, status: number) => void,
+): Promise<HttpApiServer> {
   const compiled = routes.map(compile);
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -141,10 +156,17 @@ export async function startHttpApi(routes: readonly Route[], port: number, onReq
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<APIGatewayProxyStructuredResultV2>((resolve) => {
         // API Gateway answers 503 when the integration times out; a crash is a 500.
-        timer = setTimeout(() => resolve({ statusCode: 503, body: JSON.stringify({ message: 'Service Unavailable' }) }), route.timeoutMs);
+        timer = setTimeout(
+          () => resolve({ statusCode: 503, body: JSON.stringify({ message: 'Service Unavailable' }) }),
+          route.timeoutMs,
+        );
       });
       Promise.race([route.handler(event, context), timeout])
-        .catch(() => ({ statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Internal Server Error' }) }))
+        .catch(() => ({
+          statusCode: 500,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ message: 'Internal Server Error' }),
+        }))
         .then((result) => {
           clearTimeout(timer);
           onRequest?.(`${route.method} ${route.path}`, result.statusCode ?? 200);

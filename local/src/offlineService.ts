@@ -28,7 +28,8 @@ export interface OfflineService {
 /** No AWS credentials, profile, config or database URL from the caller's environment. */
 function offlineEnv(dir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_') && key !== 'DATABASE_URL') env[key] = value;
+  for (const [key, value] of Object.entries(process.env))
+    if (!key.startsWith('AWS_') && key !== 'DATABASE_URL') env[key] = value;
   return {
     ...env,
     AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-credentials'),
@@ -57,7 +58,11 @@ export async function offlineService(root: string, prefix = 'telemetry-service-'
   const cli = path.join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
   const serverless = async (args: readonly string[]): Promise<string> => {
     try {
-      const { stdout } = await run(process.execPath, [cli, ...args], { cwd: dir, env: offlineEnv(dir), maxBuffer: 32 * 1024 * 1024 });
+      const { stdout } = await run(process.execPath, [cli, ...args], {
+        cwd: dir,
+        env: offlineEnv(dir),
+        maxBuffer: 32 * 1024 * 1024,
+      });
       return stdout;
     } catch (error) {
       const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };

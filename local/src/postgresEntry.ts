@@ -31,7 +31,16 @@ async function main(): Promise<void> {
     // the directory ourselves on exit.
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', `listen_addresses=${HOST}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    postgresFlags: [
+      '-c',
+      `listen_addresses=${HOST}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+    ],
     onLog: () => undefined,
     onError: () => undefined,
   });
@@ -54,7 +63,9 @@ async function main(): Promise<void> {
     await pg.start();
     running = true;
   } catch (error) {
-    process.stderr.write(`stoppable postgres failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `stoppable postgres failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     await exit(1);
     return;
   }

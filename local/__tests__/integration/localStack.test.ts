@@ -7,7 +7,12 @@ describe('local stack (npm start) in-process', () => {
   let stack: LocalStack;
   beforeAll(async () => {
     services = await startServicesChild();
-    stack = await startLocalStack({ port: 0, root: path.resolve(__dirname, '..', '..', '..'), services, esmTiming: { pollIntervalMs: 200, shardDiscoveryIntervalMs: 500 } });
+    stack = await startLocalStack({
+      port: 0,
+      root: path.resolve(__dirname, '..', '..', '..'),
+      services,
+      esmTiming: { pollIntervalMs: 200, shardDiscoveryIntervalMs: 500 },
+    });
   }, 60_000);
   afterAll(async () => {
     await stack?.stop();
@@ -18,13 +23,18 @@ describe('local stack (npm start) in-process', () => {
     const response = await fetch(`${stack.apiUrl}/telemetry`, {
       method: 'POST',
       headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' },
-      body: JSON.stringify([{ source: 'a', timestamp: Date.now() }, { source: 'b', timestamp: Date.now(), durationMs: 3 }]),
+      body: JSON.stringify([
+        { source: 'a', timestamp: Date.now() },
+        { source: 'b', timestamp: Date.now(), durationMs: 3 },
+      ]),
     });
     expect(response.status).toBe(202);
     const { eventIds } = (await response.json()) as { eventIds: string[] };
     expect(eventIds).toHaveLength(2);
     await stack.drained(20_000);
-    const status = await fetch(`${stack.apiUrl}${response.headers.get('location')}`, { headers: { 'x-api-key': stack.apiKey } });
+    const status = await fetch(`${stack.apiUrl}${response.headers.get('location')}`, {
+      headers: { 'x-api-key': stack.apiKey },
+    });
     expect(status.status).toBe(200);
     expect(await stack.status()).toMatchObject({ eventsAccepted: 2, written: 2, relayed: 2, dlqDepth: 0 });
   });

@@ -44,7 +44,9 @@ describe('load client pieces', () => {
     const now = Date.UTC(2025, 0, 1);
     const a = seededRandom(5);
     const b = seededRandom(5);
-    expect(Array.from({ length: 20 }, () => telemetryItem(a, sources, now))).toEqual(Array.from({ length: 20 }, () => telemetryItem(b, sources, now)));
+    expect(Array.from({ length: 20 }, () => telemetryItem(a, sources, now))).toEqual(
+      Array.from({ length: 20 }, () => telemetryItem(b, sources, now)),
+    );
     expect(new Set(functionNames(60)).size).toBe(60);
   });
 
@@ -53,7 +55,10 @@ describe('load client pieces', () => {
     expect(eventProblem(JSON.parse(JSON.stringify(event)))).toBeUndefined();
     expect(JSON.stringify(event.payload)).toContain('\\u0000');
     const { v: _v, receivedAt: _receivedAt, payload, ...named } = event;
-    expect(normalizeEvent({ ...named, ...payload }, context)).toMatchObject({ ok: false, error: expect.stringContaining('U+0000') });
+    expect(normalizeEvent({ ...named, ...payload }, context)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('U+0000'),
+    });
   });
 
   it('plans batches open-loop and takes nearest-rank percentiles', () => {
@@ -121,7 +126,15 @@ describe('runLoad against the real ingest handler', () => {
       onResponse: (outcome) => outcomes.push(outcome),
     });
 
-    expect(stats).toMatchObject({ plannedEvents: 1_050, requests: 11, eventsSent: 1_050, notAccepted: 0, unanswered: 0, stoppedBecause: 'done', byStatus: { '202': 11 } });
+    expect(stats).toMatchObject({
+      plannedEvents: 1_050,
+      requests: 11,
+      eventsSent: 1_050,
+      notAccepted: 0,
+      unanswered: 0,
+      stoppedBecause: 'done',
+      byStatus: { '202': 11 },
+    });
     expect(stats.malformedSent).toBeGreaterThan(0);
     expect(stats.rejected).toBe(stats.malformedSent);
     expect(stats.accepted).toBe(1_050 - stats.malformedSent);
@@ -135,7 +148,9 @@ describe('runLoad against the real ingest handler', () => {
     expect(stats.achievedRate).toBeGreaterThan(0);
 
     const accepted = outcomes.flatMap((o) => o.acceptedIds);
-    const onStream = (await readAllRecords(kinesis, streamName)).map((record) => decodeEvent(record.Data ?? new Uint8Array()));
+    const onStream = (await readAllRecords(kinesis, streamName)).map((record) =>
+      decodeEvent(record.Data ?? new Uint8Array()),
+    );
     const events = onStream.flatMap((result) => (result.ok ? [result.event] : []));
     expect(events).toHaveLength(onStream.length);
     expect(events.map((e) => e.eventId).sort()).toEqual([...accepted].sort());
@@ -143,7 +158,14 @@ describe('runLoad against the real ingest handler', () => {
     for (const event of events) {
       expect(sources.has(event.source)).toBe(true);
       expect(['invocation', 'error']).toContain(event.type);
-      expect(event.payload).toEqual(expect.objectContaining({ requestId: expect.any(String), memoryMb: expect.any(Number), coldStart: expect.any(Boolean), region: expect.any(String) }));
+      expect(event.payload).toEqual(
+        expect.objectContaining({
+          requestId: expect.any(String),
+          memoryMb: expect.any(Number),
+          coldStart: expect.any(Boolean),
+          region: expect.any(String),
+        }),
+      );
     }
 
     const table = formatStats(stats);
@@ -179,7 +201,15 @@ describe('runLoad against the real ingest handler', () => {
   });
 
   it('starts no request after the duration, however many events were asked for', async () => {
-    const stats = await runLoad({ apiUrl: api.url, apiKey: API_KEY, rate: 100, durationSeconds: 0.5, events: 1_000, batchSize: 10, seed: 3 });
+    const stats = await runLoad({
+      apiUrl: api.url,
+      apiKey: API_KEY,
+      rate: 100,
+      durationSeconds: 0.5,
+      events: 1_000,
+      batchSize: 10,
+      seed: 3,
+    });
     expect(stats.stoppedBecause).toBe('duration');
     expect(stats.eventsSent).toBeLessThan(1_000);
     expect(stats.eventsSent).toBe(stats.requests * 10);
@@ -190,7 +220,16 @@ describe('runLoad against the real ingest handler', () => {
     inFlight.max = 0;
     inFlight.delayMs = 100;
     try {
-      const stats = await runLoad({ apiUrl: api.url, apiKey: API_KEY, rate: 100_000, durationSeconds: 30, events: 120, batchSize: 10, concurrency: 3, seed: 4 });
+      const stats = await runLoad({
+        apiUrl: api.url,
+        apiKey: API_KEY,
+        rate: 100_000,
+        durationSeconds: 30,
+        events: 120,
+        batchSize: 10,
+        concurrency: 3,
+        seed: 4,
+      });
       expect(stats).toMatchObject({ requests: 12, accepted: 120, stoppedBecause: 'done' });
       expect(inFlight.max).toBeLessThanOrEqual(3);
       expect(inFlight.max).toBeGreaterThan(1);
@@ -222,11 +261,25 @@ describe('runLoad against the real ingest handler', () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
 
-    const refused = await runLoad({ apiUrl: `http://127.0.0.1:${port}`, apiKey: API_KEY, rate: 1_000, durationSeconds: 5, events: 30, batchSize: 10 });
+    const refused = await runLoad({
+      apiUrl: `http://127.0.0.1:${port}`,
+      apiKey: API_KEY,
+      rate: 1_000,
+      durationSeconds: 5,
+      events: 30,
+      batchSize: 10,
+    });
     expect(refused).toMatchObject({ requests: 3, unanswered: 30, accepted: 0, byStatus: { error: 3 } });
     expect(refused.errors.join(' ')).toMatch(/ECONNREFUSED|fetch failed/);
 
-    const wrongKey = await runLoad({ apiUrl: api.url, apiKey: 'not-the-key', rate: 1_000, durationSeconds: 5, events: 20, batchSize: 10 });
+    const wrongKey = await runLoad({
+      apiUrl: api.url,
+      apiKey: 'not-the-key',
+      rate: 1_000,
+      durationSeconds: 5,
+      events: 20,
+      batchSize: 10,
+    });
     expect(wrongKey).toMatchObject({ requests: 2, unanswered: 0, accepted: 0, byStatus: { '401': 2 } });
     expect(wrongKey.errors).toEqual(['HTTP 401 UNAUTHORIZED']);
   });

@@ -1,7 +1,15 @@
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
-import { createQueue, createStream, freshDatabase, readAllRecords, receiveAll, testKinesis, testSqs } from '../../../__tests__/helpers/local';
+import {
+  createQueue,
+  createStream,
+  freshDatabase,
+  readAllRecords,
+  receiveAll,
+  testKinesis,
+  testSqs,
+} from '../../../__tests__/helpers/local';
 
 // The harness itself: each local service answers over its real protocol.
 describe('local services', () => {

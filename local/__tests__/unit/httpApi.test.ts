@@ -15,7 +15,11 @@ describe('local HTTP API adapter', () => {
           timeoutMs: 1_000,
           handler: async (event, context) => {
             seen.push(event);
-            return { statusCode: 202, headers: { 'content-type': 'application/json', location: '/x' }, body: JSON.stringify({ remaining: context.getRemainingTimeInMillis() }) };
+            return {
+              statusCode: 202,
+              headers: { 'content-type': 'application/json', location: '/x' },
+              body: JSON.stringify({ remaining: context.getRemainingTimeInMillis() }),
+            };
           },
         },
         {
@@ -36,21 +40,36 @@ describe('local HTTP API adapter', () => {
   afterAll(() => api.close());
 
   it('hands JSON bodies through as text and answers with the handler result', async () => {
-    const response = await fetch(`${api.url}/telemetry?x=1`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'k' }, body: '{"a":1}' });
+    const response = await fetch(`${api.url}/telemetry?x=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'k' },
+      body: '{"a":1}',
+    });
     expect(response.status).toBe(202);
     expect(response.headers.get('location')).toBe('/x');
     const body = (await response.json()) as { remaining: number };
     expect(body.remaining).toBeGreaterThan(0);
     expect(body.remaining).toBeLessThanOrEqual(1_000);
     const event = seen.at(-1);
-    expect(event).toMatchObject({ version: '2.0', routeKey: 'POST /telemetry', rawPath: '/telemetry', rawQueryString: 'x=1', body: '{"a":1}', isBase64Encoded: false });
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: 'POST /telemetry',
+      rawPath: '/telemetry',
+      rawQueryString: 'x=1',
+      body: '{"a":1}',
+      isBase64Encoded: false,
+    });
     expect(event?.headers['x-api-key']).toBe('k');
     expect(event?.requestContext.http.method).toBe('POST');
   });
 
   it('base64-encodes compressed bodies, as API Gateway does', async () => {
     const gz = gzipSync('{"b":2}');
-    await fetch(`${api.url}/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gz });
+    await fetch(`${api.url}/telemetry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gz,
+    });
     const event = seen.at(-1);
     expect(event?.isBase64Encoded).toBe(true);
     expect(Buffer.from(event?.body ?? '', 'base64')).toEqual(gz);

@@ -25,7 +25,11 @@ const printed: ResolvedServerlessConfig = {
   service: 'telemetry-pipeline',
   provider: { region: 'us-east-1', timeout: 10, memorySize: 512 },
   functions: {
-    ingest: { handler: 'handlers/ingest.handler', name: 'telemetry-pipeline-local-ingest', events: [{ httpApi: { method: 'POST', path: '/telemetry' } }] },
+    ingest: {
+      handler: 'handlers/ingest.handler',
+      name: 'telemetry-pipeline-local-ingest',
+      events: [{ httpApi: { method: 'POST', path: '/telemetry' } }],
+    },
     consumer: {
       handler: 'handlers/consumer.handler',
       name: 'telemetry-pipeline-local-consumer',
@@ -49,7 +53,11 @@ const printed: ResolvedServerlessConfig = {
         },
       ],
     },
-    relay: { handler: 'handlers/relay.handler', name: 'telemetry-pipeline-local-relay', events: [{ stream: STREAM_ARN }] },
+    relay: {
+      handler: 'handlers/relay.handler',
+      name: 'telemetry-pipeline-local-relay',
+      events: [{ stream: STREAM_ARN }],
+    },
   },
   resources: {
     Resources: {
@@ -127,26 +135,42 @@ describe('mappingFromServerlessEvent', () => {
     [{ arn: STREAM_ARN, batchsize: 10 }, /unknown key "batchsize"/],
     [{ arn: STREAM_ARN, startingPosition: 'OLDEST' }, /startingPosition must be TRIM_HORIZON, LATEST or AT_TIMESTAMP/],
     // Caught by the emulator's own validation (validateMapping), which throws its own error type.
-    [{ arn: STREAM_ARN, startingPosition: 'AT_TIMESTAMP' }, /startingPositionTimestamp .* is required/, EmulatorConfigError],
+    [
+      { arn: STREAM_ARN, startingPosition: 'AT_TIMESTAMP' },
+      /startingPositionTimestamp .* is required/,
+      EmulatorConfigError,
+    ],
     [{ arn: STREAM_ARN, batchSize: 0 }, /batchSize must be an integer from 1 to 10000/],
     [{ arn: STREAM_ARN, batchSize: '100' }, /batchSize must be an integer/],
-    [{ arn: STREAM_ARN, maximumRecordAgeInSeconds: 30 }, /maximumRecordAgeInSeconds must be an integer from 60 to 604800 or -1/],
+    [
+      { arn: STREAM_ARN, maximumRecordAgeInSeconds: 30 },
+      /maximumRecordAgeInSeconds must be an integer from 60 to 604800 or -1/,
+    ],
     [{ arn: STREAM_ARN, maximumRetryAttempts: -2 }, /maximumRetryAttempts must be an integer from 0 to 10000 or -1/],
     [{ arn: STREAM_ARN, parallelizationFactor: 11 }, /parallelizationFactor must be an integer from 1 to 10/],
     [{ arn: STREAM_ARN, bisectBatchOnFunctionError: 'yes' }, /bisectBatchOnFunctionError must be true or false/],
     [{ arn: STREAM_ARN, functionResponseType: 'Partial' }, /functionResponseType must be ReportBatchItemFailures/],
     [{ arn: STREAM_ARN, type: 'dynamodb' }, /type "dynamodb" is not emulated/],
-    [{ arn: STREAM_ARN, tumblingWindowInSeconds: 60 }, /tumblingWindowInSeconds is valid for the framework but not emulated/],
-    [{ arn: STREAM_ARN, destinations: { onFailure: { arn: 'arn:aws:sns:us-east-1:000000000000:t', type: 'sns' } } }, /type "sns" is not emulated/],
+    [
+      { arn: STREAM_ARN, tumblingWindowInSeconds: 60 },
+      /tumblingWindowInSeconds is valid for the framework but not emulated/,
+    ],
+    [
+      { arn: STREAM_ARN, destinations: { onFailure: { arn: 'arn:aws:sns:us-east-1:000000000000:t', type: 'sns' } } },
+      /type "sns" is not emulated/,
+    ],
     [{ arn: STREAM_ARN, destinations: { onFailure: 'arn:aws:sns:us-east-1:000000000000:t' } }, /not an SQS queue ARN/],
     [{ arn: STREAM_ARN, destinations: { onSuccess: QUEUE_ARN } }, /unknown key\(s\) onSuccess/],
     [{ arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/x' }, /not a Kinesis stream ARN/],
     [42, /must be an ARN or an object/],
-  ])('refuses %j with a clear error', (event: unknown, message: RegExp, type: typeof ConfigError | typeof EmulatorConfigError = ConfigError) => {
-    const convert = (): unknown => mappingFromServerlessEvent(event, { resolveArn: literal });
-    expect(convert).toThrow(type);
-    expect(convert).toThrow(message);
-  });
+  ])(
+    'refuses %j with a clear error',
+    (event: unknown, message: RegExp, type: typeof ConfigError | typeof EmulatorConfigError = ConfigError) => {
+      const convert = (): unknown => mappingFromServerlessEvent(event, { resolveArn: literal });
+      expect(convert).toThrow(type);
+      expect(convert).toThrow(message);
+    },
+  );
 });
 
 describe('streamMappingsFromConfig', () => {
@@ -188,11 +212,17 @@ describe('streamMappingsFromConfig', () => {
   it('names the function and event in an error, and refuses references it cannot resolve locally', () => {
     const bad: ResolvedServerlessConfig = {
       ...printed,
-      functions: { consumer: { handler: 'h.handler', events: [{ stream: { type: 'kinesis', arn: { 'Fn::ImportValue': 'x' } } }] } },
+      functions: {
+        consumer: { handler: 'h.handler', events: [{ stream: { type: 'kinesis', arn: { 'Fn::ImportValue': 'x' } } }] },
+      },
     };
-    expect(() => streamMappingsFromConfig(bad)).toThrow(/functions\.consumer\.events\[0\]\.stream: arn: cannot resolve/);
+    expect(() => streamMappingsFromConfig(bad)).toThrow(
+      /functions\.consumer\.events\[0\]\.stream: arn: cannot resolve/,
+    );
     const resolve = localArnResolver(printed, { region: 'eu-west-1' });
-    expect(resolve({ 'Fn::GetAtt': 'DeadLetterQueue.Arn' }, 'x')).toBe('arn:aws:sqs:eu-west-1:000000000000:telemetry-pipeline-local-dlq');
+    expect(resolve({ 'Fn::GetAtt': 'DeadLetterQueue.Arn' }, 'x')).toBe(
+      'arn:aws:sqs:eu-west-1:000000000000:telemetry-pipeline-local-dlq',
+    );
     expect(() => resolve({ 'Fn::GetAtt': ['Alarm', 'Arn'] }, 'x')).toThrow(/neither a Kinesis stream nor an SQS queue/);
     expect(() => resolve({ 'Fn::GetAtt': ['Missing', 'Arn'] }, 'x')).toThrow(/does not exist|neither/);
   });
@@ -203,13 +233,14 @@ describe('streamMappingsFromConfig', () => {
     expect(mappings.length).toBeGreaterThan(0);
     for (const found of mappings) {
       const fn = config.functions?.[found.functionKey];
-      const events = (fn?.events as { stream?: Record<string, unknown> }[]).filter((event) => event.stream);
+      const events = ((fn?.events ?? []) as { stream?: Record<string, unknown> }[]).filter((event) => event.stream);
       const stream = events[0]?.stream ?? {};
       expect(found.mapping.batchSize).toBe(stream.batchSize ?? 10);
       expect(found.mapping.bisectBatchOnFunctionError).toBe(stream.bisectBatchOnFunctionError ?? false);
       expect(found.mapping.reportBatchItemFailures).toBe(stream.functionResponseType === 'ReportBatchItemFailures');
       expect(found.streamArn).toMatch(/^arn:aws:kinesis:[a-z0-9-]+:000000000000:stream\/.+-local-.+$/);
-      if (stream.destinations) expect(found.mapping.onFailure?.queueArn).toMatch(/^arn:aws:sqs:[a-z0-9-]+:000000000000:.+-local-.+$/);
+      if (stream.destinations)
+        expect(found.mapping.onFailure?.queueArn).toMatch(/^arn:aws:sqs:[a-z0-9-]+:000000000000:.+-local-.+$/);
     }
   }, 60_000);
 });

@@ -6,7 +6,20 @@
 import { EVENT_VERSION, type TelemetryEvent } from '../../../lib/telemetry/event';
 import { pick, uuidFrom, type Random } from './random';
 
-const SERVICES = ['checkout', 'payments', 'search', 'auth', 'inventory', 'email', 'thumbnail', 'orders', 'reports', 'webhook', 'profile', 'billing'];
+const SERVICES = [
+  'checkout',
+  'payments',
+  'search',
+  'auth',
+  'inventory',
+  'email',
+  'thumbnail',
+  'orders',
+  'reports',
+  'webhook',
+  'profile',
+  'billing',
+];
 const ROLES = ['api', 'worker', 'cron', 'stream'];
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'];
 const MEMORY_MB = [128, 256, 512, 1024, 2048];

@@ -41,7 +41,14 @@ export function formatStats(stats: LoadStats, color = false): string {
     ['rejected per item', n(stats.rejected)],
     ['not accepted (503)', n(stats.notAccepted)],
     ['unanswered (fate unknown)', n(stats.unanswered)],
-    ...(stats.poisonPut || stats.poisonFailed ? [['poison put on the stream', `${n(stats.poisonPut)}${stats.poisonFailed ? ` (${n(stats.poisonFailed)} failed)` : ''}`]] : []),
+    ...(stats.poisonPut || stats.poisonFailed
+      ? [
+          [
+            'poison put on the stream',
+            `${n(stats.poisonPut)}${stats.poisonFailed ? ` (${n(stats.poisonFailed)} failed)` : ''}`,
+          ],
+        ]
+      : []),
     ['answers by status', byStatus(stats)],
     ['latency p50 / p99 / max', `${stats.latencyMs.p50} / ${stats.latencyMs.p99} / ${stats.latencyMs.max} ms`],
     ['achieved rate', `${n(stats.achievedRate)} events/s (target ${n(stats.targetRate)})`],

@@ -21,9 +21,13 @@ export interface BatchPlan {
 export function planBatches(options: { events: number; batchSize: number; rate: number }): BatchPlan {
   const { events, batchSize, rate } = options;
   if (!Number.isInteger(events) || events < 0) throw new RangeError(`events must be an integer >= 0, got ${events}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer >= 1, got ${batchSize}`);
-  if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`rate must be a number of events per second > 0, got ${rate}`);
-  const sizes = Array.from({ length: Math.ceil(events / batchSize) }, (_, k) => Math.min(batchSize, events - k * batchSize));
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batchSize must be an integer >= 1, got ${batchSize}`);
+  if (!(rate > 0) || !Number.isFinite(rate))
+    throw new RangeError(`rate must be a number of events per second > 0, got ${rate}`);
+  const sizes = Array.from({ length: Math.ceil(events / batchSize) }, (_, k) =>
+    Math.min(batchSize, events - k * batchSize),
+  );
   return { sizes, dueAtMs: (k) => (k * batchSize * 1000) / rate };
 }
 
@@ -58,7 +62,8 @@ export class InFlightLimit {
    * await limit.settled();
    */
   constructor(private readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`the in-flight limit must be an integer >= 1, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`the in-flight limit must be an integer >= 1, got ${limit}`);
   }
 
   /** Resolves once fewer than `limit` tasks are running. */

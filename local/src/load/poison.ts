@@ -22,7 +22,11 @@ export interface PoisonPut {
  * @example
  * const { put } = await putPoisonEvents({ kinesis, stream: { streamName } }, [poisonEvent(random, sources)]);
  */
-export async function putPoisonEvents(target: PoisonTarget, events: readonly TelemetryEvent[], timeoutMs = 10_000): Promise<PoisonPut> {
+export async function putPoisonEvents(
+  target: PoisonTarget,
+  events: readonly TelemetryEvent[],
+  timeoutMs = 10_000,
+): Promise<PoisonPut> {
   if (events.length === 0) return { put: [], failed: 0 };
   const result = await putRecords(
     target.kinesis,

@@ -24,7 +24,10 @@ function length(value: unknown): number {
 /** The ids in a 202 (`eventIds`) or a 503 (`accepted: [{ eventId }]`). */
 function acceptedIds(body: Record<string, unknown>): string[] {
   if (Array.isArray(body.eventIds)) return body.eventIds.filter((id): id is string => typeof id === 'string');
-  if (Array.isArray(body.accepted)) return body.accepted.flatMap((item: unknown) => (isObject(item) && typeof item.eventId === 'string' ? [item.eventId] : []));
+  if (Array.isArray(body.accepted))
+    return body.accepted.flatMap((item: unknown) =>
+      isObject(item) && typeof item.eventId === 'string' ? [item.eventId] : [],
+    );
   return [];
 }
 
@@ -32,7 +35,11 @@ function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = (error as { cause?: unknown }).cause;
   // fetch says only "fetch failed"; the reason (ECONNREFUSED, ...) is in its cause.
-  return cause instanceof Error ? `${error.message}: ${cause.message}` : error.name === 'TimeoutError' ? 'no answer before the request timeout' : error.message;
+  return cause instanceof Error
+    ? `${error.message}: ${cause.message}`
+    : error.name === 'TimeoutError'
+      ? 'no answer before the request timeout'
+      : error.message;
 }
 
 /**
@@ -41,7 +48,11 @@ function describe(error: unknown): string {
  * outcome.status;      // 202
  * outcome.acceptedIds; // ['0190...', ...]
  */
-export async function postBatch(target: PostTarget, items: readonly unknown[], malformed: number): Promise<PostOutcome> {
+export async function postBatch(
+  target: PostTarget,
+  items: readonly unknown[],
+  malformed: number,
+): Promise<PostOutcome> {
   const sentAt = Date.now();
   const base = { sentAt, items: items.length, malformed, acceptedIds: [] as string[], rejected: 0, notAccepted: 0 };
   let status: number;
@@ -65,7 +76,8 @@ export async function postBatch(target: PostTarget, items: readonly unknown[], m
   } catch {
     return { ...base, latencyMs, status, error: `HTTP ${status} with a body that is not JSON: ${text.slice(0, 120)}` };
   }
-  if (!isObject(body)) return { ...base, latencyMs, status, error: `HTTP ${status} with a body that is not a JSON object` };
+  if (!isObject(body))
+    return { ...base, latencyMs, status, error: `HTTP ${status} with a body that is not a JSON object` };
   const outcome: PostOutcome = {
     ...base,
     latencyMs,

@@ -56,7 +56,8 @@ function fraction(value: number | undefined, name: string): number {
  * console.log(stats.accepted, stats.latencyMs.p99);
  */
 export async function runLoad(options: LoadOptions): Promise<LoadStats> {
-  if (!(options.durationSeconds > 0)) throw new RangeError(`durationSeconds must be > 0, got ${options.durationSeconds}`);
+  if (!(options.durationSeconds > 0))
+    throw new RangeError(`durationSeconds must be > 0, got ${options.durationSeconds}`);
   const malformedFraction = fraction(options.malformedFraction, 'malformedFraction');
   const poisonFraction = fraction(options.poison?.fraction, 'poison.fraction');
   const events = options.events ?? Math.round(options.rate * options.durationSeconds);
@@ -84,10 +85,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
     const [posted, poisoned] = await Promise.all([
       postBatch(target, items, malformed),
       options.poison
-        ? putPoisonEvents(options.poison, poison).catch((error: unknown) => ({ put: [], failed: poison.length, error: `poison records not put: ${String(error)}` }))
+        ? putPoisonEvents(options.poison, poison).catch((error: unknown) => ({
+            put: [],
+            failed: poison.length,
+            error: `poison records not put: ${String(error)}`,
+          }))
         : Promise.resolve({ put: [], failed: 0 }),
     ]);
-    const outcome: RequestOutcome = { ...posted, batch, poisonIds: poisoned.put.map((e) => e.eventId), poisonFailed: poisoned.failed };
+    const outcome: RequestOutcome = {
+      ...posted,
+      batch,
+      poisonIds: poisoned.put.map((e) => e.eventId),
+      poisonFailed: poisoned.failed,
+    };
     if ('error' in poisoned && outcome.error === undefined) outcome.error = poisoned.error;
     recorder.add(outcome);
     try {

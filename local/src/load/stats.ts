@@ -116,7 +116,8 @@ export class LoadStatsRecorder {
     if (outcome.status === 0) t.unanswered += outcome.items;
     const key = outcome.status === 0 ? 'error' : String(outcome.status);
     t.byStatus[key] = (t.byStatus[key] ?? 0) + 1;
-    if (outcome.error && t.errors.length < MAX_ERRORS_KEPT && !t.errors.includes(outcome.error)) t.errors.push(outcome.error);
+    if (outcome.error && t.errors.length < MAX_ERRORS_KEPT && !t.errors.includes(outcome.error))
+      t.errors.push(outcome.error);
     if (outcome.status !== 0) this.latencies.push(outcome.latencyMs);
     this.lastAnswer = Math.max(this.lastAnswer ?? 0, outcome.sentAt + outcome.latencyMs);
   }

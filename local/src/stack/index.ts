@@ -1,1 +1,8 @@
-export { startLocalStack, LOCAL_API_KEY, type LocalStack, type LocalStackInfo, type LocalStackOptions, type LocalStackStatus } from './startLocalStack';
+export {
+  startLocalStack,
+  LOCAL_API_KEY,
+  type LocalStack,
+  type LocalStackInfo,
+  type LocalStackOptions,
+  type LocalStackStatus,
+} from './startLocalStack';

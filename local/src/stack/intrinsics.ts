@@ -72,7 +72,8 @@ function resolveValue(node: unknown, context: IntrinsicContext): Value {
     case 'Fn::GetAtt': {
       const [logicalId, attribute] = Array.isArray(args) ? (args as string[]) : String(args).split('.');
       const value = context.resources[logicalId ?? '']?.attributes[attribute ?? ''];
-      if (value === undefined) throw new ConfigError(`Fn::GetAtt ${logicalId}.${attribute}: no such local resource attribute`);
+      if (value === undefined)
+        throw new ConfigError(`Fn::GetAtt ${logicalId}.${attribute}: no such local resource attribute`);
       return value;
     }
     case 'Fn::Join': {
@@ -91,10 +92,13 @@ function resolveValue(node: unknown, context: IntrinsicContext): Value {
     case 'Fn::Not':
       return !resolveValue((args as unknown[])[0], context);
     case 'Fn::Sub': {
-      const [template, variables] = Array.isArray(args) ? (args as [string, Record<string, unknown>]) : [String(args), {}];
+      const [template, variables] = Array.isArray(args)
+        ? (args as [string, Record<string, unknown>])
+        : [String(args), {}];
       return template.replace(/\$\{([^}!]+)\}/g, (_m, name: string) => {
         if (variables[name] !== undefined) return text(resolveValue(variables[name], context), `Fn::Sub ${name}`);
-        if (name.includes('.')) return text(resolveValue({ 'Fn::GetAtt': name.split('.') }, context), `Fn::Sub ${name}`);
+        if (name.includes('.'))
+          return text(resolveValue({ 'Fn::GetAtt': name.split('.') }, context), `Fn::Sub ${name}`);
         const value = ref(name, context);
         return Array.isArray(value) ? value.join(',') : value;
       });

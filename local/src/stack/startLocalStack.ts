@@ -19,8 +19,18 @@ import { ConfigError } from '../../../lib/errors';
 import { lambdaHandler, type LambdaHandler } from '../../../lib/lambda/lambdaHandler';
 import { DatabaseConnection } from '../../../lib/db/connection';
 import { applyMigrations } from '../../../lib/db/migrate';
-import { startEventSourceMapping, type EsmTiming, type EventSourceMapping, type KinesisBatchHandler } from '../../../emulator/src';
-import { LOCAL_ACCOUNT_ID, loadServerlessConfig, streamMappingsFromConfig, type ResolvedServerlessConfig } from '../serverlessConfig';
+import {
+  startEventSourceMapping,
+  type EsmTiming,
+  type EventSourceMapping,
+  type KinesisBatchHandler,
+} from '../../../emulator/src';
+import {
+  LOCAL_ACCOUNT_ID,
+  loadServerlessConfig,
+  streamMappingsFromConfig,
+  type ResolvedServerlessConfig,
+} from '../serverlessConfig';
 import { startHttpApi, type HttpApiServer, type HttpHandler, type Route } from '../httpApi';
 import { startLocalServices, type LocalServices } from '../services';
 import { resolveEnvValue, type IntrinsicContext } from './intrinsics';
@@ -93,7 +103,11 @@ interface FunctionConfig {
 type FullConfig = ResolvedServerlessConfig & {
   provider?: { region?: unknown; environment?: Record<string, unknown>; timeout?: unknown };
   functions?: Record<string, FunctionConfig>;
-  resources?: { Resources?: Record<string, TemplateResource>; Parameters?: Record<string, { Type?: unknown; Default?: unknown }>; Conditions?: Record<string, unknown> };
+  resources?: {
+    Resources?: Record<string, TemplateResource>;
+    Parameters?: Record<string, { Type?: unknown; Default?: unknown }>;
+    Conditions?: Record<string, unknown>;
+  };
 };
 
 function parameterDefaults(config: FullConfig): Record<string, string | string[]> {
@@ -113,7 +127,9 @@ function functionEnvironment(config: FullConfig, context: IntrinsicContext): Rec
     for (const [name, node] of Object.entries(env ?? {})) {
       const value = resolveEnvValue(node, context);
       if (merged[name] !== undefined && merged[name] !== value) {
-        throw new ConfigError(`${name} is ${JSON.stringify(merged[name])} for ${setBy[name]} but ${JSON.stringify(value)} for ${source}: the local stack runs all functions in one process`);
+        throw new ConfigError(
+          `${name} is ${JSON.stringify(merged[name])} for ${setBy[name]} but ${JSON.stringify(value)} for ${source}: the local stack runs all functions in one process`,
+        );
       }
       merged[name] = value;
       setBy[name] = source;
@@ -134,11 +150,17 @@ function loadHandler<T>(root: string, handler: string, clients: ClientOverrides 
   if (!clients) return fn as T;
   // The same definition with the caller's clients: what `lambdaHandler` offers tests and this stack.
   const definition = (fn as Partial<LambdaHandler<unknown, unknown>>).definition;
-  if (!definition) throw new ConfigError(`${handler} is not built with lambdaHandler, so it cannot take the stack's clients`);
+  if (!definition)
+    throw new ConfigError(`${handler} is not built with lambdaHandler, so it cannot take the stack's clients`);
   return lambdaHandler(definition, { clients }) as T;
 }
 
-function httpRoutes(config: FullConfig, root: string, clients: ClientOverrides | undefined, wrap: (key: string, handler: HttpHandler) => HttpHandler): Route[] {
+function httpRoutes(
+  config: FullConfig,
+  root: string,
+  clients: ClientOverrides | undefined,
+  wrap: (key: string, handler: HttpHandler) => HttpHandler,
+): Route[] {
   const routes: Route[] = [];
   for (const [key, fn] of Object.entries(config.functions ?? {})) {
     for (const event of Array.isArray(fn.events) ? (fn.events as Record<string, unknown>[]) : []) {
@@ -196,7 +218,12 @@ async function assemble(
   stopAll: () => Promise<void>,
 ): Promise<LocalStack> {
   const region = typeof config.provider?.region === 'string' ? config.provider.region : 'us-east-1';
-  const aws = { region, kinesisEndpoint: services.kinesisEndpoint, sqsEndpoint: services.sqsEndpoint, streamAddressing: 'name' as const };
+  const aws = {
+    region,
+    kinesisEndpoint: services.kinesisEndpoint,
+    sqsEndpoint: services.sqsEndpoint,
+    streamAddressing: 'name' as const,
+  };
   // Local stand-ins accept any credentials; the SDK still wants some.
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
@@ -211,7 +238,12 @@ async function assemble(
     await admin.end();
   }
 
-  const created = await createResources(config.resources?.Resources ?? {}, { kinesis, sqs, region, accountId: LOCAL_ACCOUNT_ID });
+  const created = await createResources(config.resources?.Resources ?? {}, {
+    kinesis,
+    sqs,
+    region,
+    accountId: LOCAL_ACCOUNT_ID,
+  });
   const context: IntrinsicContext = {
     resources: created.resources,
     parameters: parameterDefaults(config),
@@ -244,7 +276,10 @@ async function assemble(
       return result;
     };
   };
-  const api: HttpApiServer = await startHttpApi(httpRoutes(config, root, options.clients, countAccepted), options.port ?? 3000);
+  const api: HttpApiServer = await startHttpApi(
+    httpRoutes(config, root, options.clients, countAccepted),
+    options.port ?? 3000,
+  );
   stoppers.push(() => api.close());
 
   const mappings: Record<string, EventSourceMapping> = {};
@@ -276,7 +311,13 @@ async function assemble(
 
   // Reconnects after Postgres restarts, and never crashes the stack when it goes away (Ctrl-C, an outage test).
   const statusDb = new DatabaseConnection(
-    { source: { kind: 'url', url: services.databaseUrl }, ssl: false, statementTimeoutMs: 5_000, connectTimeoutMs: 3_000, pooled: false },
+    {
+      source: { kind: 'url', url: services.databaseUrl },
+      ssl: false,
+      statementTimeoutMs: 5_000,
+      connectTimeoutMs: 3_000,
+      pooled: false,
+    },
     { applicationName: 'local-stack-status' },
   );
   stoppers.push(() => statusDb.close());
