@@ -9,7 +9,7 @@ import { isPlainObject } from '../errors';
 import type { FunctionDefinition } from '../lambda/lambdaHandler';
 import { fillSetup, type FillSetup } from './fillDeps';
 import { fillFromCheckpoints, type FillReport } from './fillFromCheckpoints';
-import { parseReplayRequest, type FillRequest } from './request';
+import { parseReplayRequest, ReplayRequestError } from './request';
 import { SAFETY_MARGIN_MS } from './replayFunction';
 
 export const fillFunction: FunctionDefinition<unknown, FillReport, FillSetup> = {
@@ -21,7 +21,8 @@ export const fillFunction: FunctionDefinition<unknown, FillReport, FillSetup> = 
     const request = parseReplayRequest(
       isPlainObject(event) ? { fromCheckpoints: true, ...event } : (event ?? { fromCheckpoints: true }),
     );
-    const { operation: _operation, ...fill } = request as FillRequest;
+    if (request.operation !== 'fill') throw new ReplayRequestError('the fill function only fills: a drain runs in the replay function');
+    const { operation: _operation, ...fill } = request;
     const report = await fillFromCheckpoints(setup.deps, { ...setup.target, ...fill, deadline });
     metrics.addMetric(
       'FillRecordsRead',
