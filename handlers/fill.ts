@@ -1,4 +1,4 @@
-/** Manual invoke: fill the gap after a re-created trigger from the consumer's checkpoints: lib/replay/fillFunction.ts. */
+/** Manual invoke: fill the gap after a re-created trigger from the checkpoints (lib/replay/fillFunction.ts). */
 import { lambdaHandler } from '../lib/lambda/lambdaHandler';
 import { fillFunction } from '../lib/replay/fillFunction';
 

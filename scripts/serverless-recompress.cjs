@@ -1,7 +1,7 @@
 // A local Serverless Framework plugin: after the functions are packaged, rewrite each zip with
 // maximum deflate compression. serverless-esbuild's zips use a fast, light setting; level 9 takes
-// about 12% off each function (the 60 KB per-function budget in docs/architecture.md), and fixed timestamps keep
-// the zips byte-identical between builds, so an unchanged function is not redeployed.
+// about 12% off each function (the 60 KB per-function budget in docs/architecture.md), and fixed
+// timestamps keep the zips byte-identical between builds, so an unchanged function is not redeployed.
 const fs = require('node:fs/promises');
 const yauzl = require('yauzl');
 const yazl = require('yazl');

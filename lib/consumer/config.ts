@@ -15,16 +15,17 @@ export interface ConsumerConfig {
 }
 
 /**
+ * @param defaultFunctionName named in dead letters and pg_stat_activity when AWS_LAMBDA_FUNCTION_NAME is unset.
  * @example
  * const config = readConsumerConfig(process.env);
  */
-export function readConsumerConfig(env: Env): ConsumerConfig {
+export function readConsumerConfig(env: Env, defaultFunctionName = 'consumer'): ConsumerConfig {
   return {
     aws: readAwsConfig(env),
     database: readDatabaseConfig(env),
     dlqUrl: requiredString(env, 'DLQ_URL'),
     dlqMaxMessageBytes: integer(env, 'DLQ_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1_024, 1_048_576),
-    functionName: optionalString(env, 'AWS_LAMBDA_FUNCTION_NAME') ?? 'consumer',
+    functionName: optionalString(env, 'AWS_LAMBDA_FUNCTION_NAME') ?? defaultFunctionName,
     deadlineMarginMs: integer(env, 'CONSUMER_DEADLINE_MARGIN_MS', 5_000, 0, 600_000),
   };
 }

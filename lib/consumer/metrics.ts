@@ -1,6 +1,6 @@
 /**
- * The consumer's CloudWatch metrics (EMF through Powertools): what a team running Kinesis consumers watches per
- * invocation, plus how far behind the stream the batch was. Iterator age is recorded on failures
+ * The consumer's CloudWatch metrics (EMF through Powertools): what a team running Kinesis consumers
+ * watches per invocation, plus how far behind the stream the batch was. Iterator age is recorded on failures
  * too, since a failing consumer is exactly when it grows.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';

@@ -21,8 +21,8 @@ export interface StoredCheckpoint {
   arrival_time: Date;
 }
 
-const READ_CHECKPOINTS_SQL =
-  'SELECT shard_id, sequence_number::text AS sequence_number, arrival_time FROM shard_checkpoints WHERE stream_arn = $1';
+const READ_CHECKPOINTS_SQL = `SELECT shard_id, sequence_number::text AS sequence_number, arrival_time
+  FROM shard_checkpoints WHERE stream_arn = $1`;
 
 /**
  * Moves checkpoints forward (never back) on their own: after a batch's dead letters are sent, the

@@ -1,7 +1,7 @@
 /**
  * One Postgres connection per Lambda container (a global client, no pool: Lambda's concurrency per
- * shard is what bounds the connection count), made lazily on first use and re-made after it breaks. Freeze/thaw silently kills idle sockets, and a
- * restarted or failed-over database drops them, so "broken" is detected three ways: the client's
+ * shard is what bounds the connection count), made lazily on first use and re-made after it breaks.
+ * Freeze/thaw silently kills idle sockets, and a restarted or failed-over database drops them, so "broken" is detected three ways: the client's
  * 'error'/'end' events, a connection-level error from a statement, and the query read timeout that
  * catches a socket that died without a reset.
  */

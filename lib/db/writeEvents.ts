@@ -2,7 +2,8 @@
  * The consumer's one write: a set of event rows plus the per-shard checkpoints, in a single statement
  * (so a single implicit transaction and a single round trip). The rows travel as one JSON parameter
  * through `jsonb_to_recordset` with fixed SQL text: the fastest of the shapes measured here (see
- * docs/architecture.md), no statement text that grows with the batch, and idempotent by `ON CONFLICT DO NOTHING`.
+ * docs/architecture.md), no statement text that grows with the batch, and idempotent by
+ * `ON CONFLICT DO NOTHING`.
  */
 import type { ShardCheckpoint } from './checkpoints';
 import type { Queryable } from './queryable';
@@ -30,7 +31,8 @@ export interface WriteResult {
 // Data-modifying CTEs always run to completion, so the checkpoint upsert commits with the rows or
 // not at all. The upsert only moves forward (the WHERE on DO UPDATE): a retried or concurrent older
 // batch (parallelizationFactor > 1) cannot move a shard's checkpoint back. This is the only
-// checkpoint write: advancing checkpoints alone is this statement with no rows (lib/db/checkpoints.ts).
+// checkpoint write: advancing checkpoints alone is this statement with no rows
+// (lib/db/checkpoints.ts).
 export const WRITE_EVENTS_SQL = `
 WITH inserted AS (
   INSERT INTO telemetry_events

@@ -8,7 +8,6 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListShardsCommand,
-  ProvisionedThroughputExceededException,
   type _Record,
   type GetShardIteratorCommandInput,
   type KinesisClient,
@@ -87,11 +86,14 @@ export class ShardReader {
   stoppedByDeadline = false;
   /** GetRecords calls made. */
   calls = 0;
+  private readonly policy: RetryPolicy;
 
   constructor(
     private readonly kinesis: KinesisClient,
     private readonly options: ShardReaderOptions,
-  ) {}
+  ) {
+    this.policy = options.retry ?? KINESIS_RETRY;
+  }
 
   /**
    * The next page, or undefined when the shard is closed and read to its end, or the deadline passed.
@@ -101,7 +103,7 @@ export class ShardReader {
    * @throws what GetShardIterator or GetRecords throw that retrying cannot fix.
    */
   async next(limit: number = MAX_GET_RECORDS_LIMIT): Promise<ShardPage | undefined> {
-    const policy = this.options.retry ?? KINESIS_RETRY;
+    const { policy } = this;
     if (!this.started) {
       this.started = true;
       this.iterator = await this.iteratorAt(this.options.start);
@@ -134,8 +136,8 @@ export class ShardReader {
           );
           continue;
         }
-        if (!(error instanceof ProvisionedThroughputExceededException) && !isRetryableAwsError(error)) throw error;
-        // The shard's read budget is shared with the live mappings: wait and read again.
+        // Throttling above all: the shard's read budget is shared with the live mappings. Wait, read again.
+        if (!isRetryableAwsError(error)) throw error;
         throttled += 1;
         if (throttled >= policy.maxAttempts) throw error;
         await sleep(Math.min(retryDelay(policy, throttled), this.options.deadline - Date.now()));
@@ -153,7 +155,7 @@ export class ShardReader {
       ...('timestamp' in start ? { Timestamp: start.timestamp } : {}),
     };
     const { ShardIterator } = await withRetry(() => this.kinesis.send(new GetShardIteratorCommand(input)), {
-      policy: this.options.retry ?? KINESIS_RETRY,
+      policy: this.policy,
       deadline: this.options.deadline,
       isRetryable: isRetryableAwsError,
     });

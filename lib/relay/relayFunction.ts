@@ -3,6 +3,7 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import { createKinesisClient } from '../aws/kinesisClient';
 import { createSqsClient } from '../aws/sqsClient';
 import { fromLambdaRecord } from '../kinesis/shardRecord';
+import { invocationDeadline } from '../lambda/deadline';
 import type { FunctionDefinition } from '../lambda/lambdaHandler';
 import { readRelayConfig } from './config';
 import { handleRelay, type RelayDeps } from './handleRelay';
@@ -30,7 +31,7 @@ export const relayFunction: FunctionDefinition<KinesisStreamEvent, KinesisStream
   handle: (event, context, { deadlineMarginMs, ...deps }, observability) =>
     handleRelay(
       event.Records.map(fromLambdaRecord),
-      { ...deps, deadline: Date.now() + context.getRemainingTimeInMillis() - deadlineMarginMs },
+      { ...deps, deadline: invocationDeadline(context, deadlineMarginMs) },
       observability,
     ),
 };

@@ -4,12 +4,10 @@
  */
 import type { ClientOverrides } from '../aws/clients';
 import { createKinesisClient } from '../aws/kinesisClient';
-import { createSqsClient } from '../aws/sqsClient';
-import { integer, optionalString, readAwsConfig, requiredString, type Env } from '../config';
-import { readDatabaseConfig } from '../db/config';
-import { createDatabaseConnection } from '../db/createConnection';
+import { requiredString, type Env } from '../config';
+import { readConsumerConfig } from '../consumer/config';
+import { consumerDeps } from '../consumer/consumerDeps';
 import type { DatabaseConnection } from '../db/connection';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../dlq/recordMessage';
 import { streamResolver } from '../kinesis/streamRef';
 import type { Observability } from '../lambda/observability';
 import type { FillDeps, FillOptions } from './fillFromCheckpoints';
@@ -28,23 +26,13 @@ export interface FillSetup {
  * await fillFromCheckpoints(fill.deps, { ...fill.target, deadline });
  */
 export function fillSetup(env: Env, clients: ClientOverrides, observability: Observability): FillSetup {
-  const aws = readAwsConfig(env);
+  const config = readConsumerConfig(env, 'fill');
   const streamArn = requiredString(env, 'TELEMETRY_STREAM_ARN');
-  const stream = streamResolver(aws)(streamArn);
-  const db = createDatabaseConnection(readDatabaseConfig(env), aws, 'telemetry-fill');
+  const stream = streamResolver(config.aws)(streamArn);
+  const consumer = consumerDeps(config, clients);
   return {
-    db,
+    db: consumer.db,
     target: { stream: stream.ref, streamArn },
-    deps: {
-      kinesis: createKinesisClient(aws, stream.clientRegion, clients),
-      observability,
-      consumer: {
-        db,
-        sqs: createSqsClient(aws, clients),
-        dlqUrl: requiredString(env, 'DLQ_URL'),
-        maxMessageBytes: integer(env, 'DLQ_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1_024, 1_048_576),
-        functionName: optionalString(env, 'AWS_LAMBDA_FUNCTION_NAME') ?? 'fill',
-      },
-    },
+    deps: { kinesis: createKinesisClient(config.aws, stream.clientRegion, clients), observability, consumer },
   };
 }

