@@ -57,7 +57,7 @@ beforeAll(async () => {
   await client.end();
   connection = new DatabaseConnection({
     source: { kind: 'url', url: pg.url },
-    ssl: false,
+    tls: { mode: 'disable' },
     statementTimeoutMs: 10_000,
     connectTimeoutMs: 3_000,
     pooled: false,

@@ -150,7 +150,7 @@ beforeAll(async () => {
   await applyMigrations(admin);
   connection = new DatabaseConnection({
     source: { kind: 'url', url: database.url },
-    ssl: false,
+    tls: { mode: 'disable' },
     statementTimeoutMs: 10_000,
     connectTimeoutMs: 5_000,
     pooled: false,

@@ -10,7 +10,13 @@ import { ConfigError } from '../../lib/errors';
 import { freshDatabase } from '../helpers/local';
 
 function configFor(url: string, statementTimeoutMs = 10_000): DatabaseConfig {
-  return { source: { kind: 'url', url }, ssl: false, statementTimeoutMs, connectTimeoutMs: 5_000, pooled: false };
+  return {
+    source: { kind: 'url', url },
+    tls: { mode: 'disable' },
+    statementTimeoutMs,
+    connectTimeoutMs: 5_000,
+    pooled: false,
+  };
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {
@@ -233,7 +239,7 @@ describe('database configuration', () => {
   it('reads DATABASE_URL with defaults, or a secret ARN', () => {
     expect(readDatabaseConfig({ DATABASE_URL: 'postgres://u:p@h:5432/d' })).toEqual({
       source: { kind: 'url', url: 'postgres://u:p@h:5432/d' },
-      ssl: false,
+      tls: { mode: 'disable' },
       statementTimeoutMs: 10_000,
       connectTimeoutMs: 5_000,
       pooled: false,
@@ -246,7 +252,7 @@ describe('database configuration', () => {
       }),
     ).toMatchObject({
       source: { kind: 'secret', secretArn: 'arn:secret', baseUrl: undefined },
-      ssl: true,
+      tls: { mode: 'verify-full' },
       statementTimeoutMs: 3_000,
     });
   });

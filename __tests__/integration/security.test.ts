@@ -369,7 +369,7 @@ describe('SQL is parameterised: hostile strings in every field, end to end', () 
     await admin.connect();
     const db = new DatabaseConnection({
       source: { kind: 'url', url: database.url },
-      ssl: false,
+      tls: { mode: 'disable' },
       statementTimeoutMs: 10_000,
       connectTimeoutMs: 3_000,
       pooled: false,

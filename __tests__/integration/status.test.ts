@@ -158,11 +158,11 @@ describe('status config and handler', () => {
   it('reads the database settings and API_KEY_HASHES, failing closed', () => {
     const hashes = hashApiKey(API_KEY);
     expect(readStatusConfig({ DATABASE_URL: 'postgres://x/y', API_KEY_HASHES: hashes }).database).toMatchObject({
-      ssl: false,
+      tls: { mode: 'disable' },
     });
     expect(
       readStatusConfig({ DATABASE_URL: 'postgres://x/y', API_KEY_HASHES: hashes, DATABASE_SSL: 'true' }).database,
-    ).toMatchObject({ ssl: true });
+    ).toMatchObject({ tls: { mode: 'verify-full' } });
     expect(() => readStatusConfig({ API_KEY_HASHES: hashes })).toThrow(/DATABASE_URL/);
     expect(() => readStatusConfig({ DATABASE_URL: 'postgres://x/y' })).toThrow(ConfigError);
   });

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors';
 import { integer, optionalString, type Env } from '../config';
+import { readTlsConfig, type TlsConfig } from './tls';
 
 export type DatabaseSource =
   | { kind: 'url'; url: string }
@@ -12,7 +13,8 @@ export type DatabaseSource =
 
 export interface DatabaseConfig {
   source: DatabaseSource;
-  ssl: boolean;
+  /** DATABASE_SSL or `sslmode` in DATABASE_URL; PGSSLROOTCERT or `sslrootcert` (lib/db/tls.ts). Default: disable. */
+  tls: TlsConfig;
   /**
    * The server-side limit on one statement. Sent as a startup parameter (a session SET would not
    * survive transaction pooling) unless `pooled`; the client also stops waiting this long + 2 s.
@@ -42,9 +44,10 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 export function readDatabaseConfig(env: Env): DatabaseConfig {
   const url = optionalString(env, 'DATABASE_URL');
   const secretArn = optionalString(env, 'DATABASE_SECRET_ARN');
+  let params: URLSearchParams | undefined;
   if (url !== undefined) {
     try {
-      new URL(url);
+      params = new URL(url).searchParams;
     } catch (error) {
       throw new ConfigError('DATABASE_URL is not a valid URL', { cause: error });
     }
@@ -55,7 +58,7 @@ export function readDatabaseConfig(env: Env): DatabaseConfig {
   else throw new ConfigError('DATABASE_URL or DATABASE_SECRET_ARN is required but neither is set');
   return {
     source,
-    ssl: boolean(env, 'DATABASE_SSL', false),
+    tls: readTlsConfig(env, params),
     statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 900_000),
     pooled: boolean(env, 'DATABASE_POOLED', false),
     connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 60_000),

@@ -5,6 +5,7 @@
  * 'error'/'end' events, a connection-level error from a statement, and the query read timeout that
  * catches a socket that died without a reset.
  */
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Client, QueryResult, QueryResultRow } from 'pg';
 // The Client module alone: the package index also loads pg-pool, which a one-connection function never uses.
@@ -13,6 +14,7 @@ import { isConnectionLost } from './classifyError';
 import type { DatabaseConfig } from './config';
 import { resolveConnectionTarget, type ConnectionTarget } from './credentials';
 import type { QueryOptions, Queryable } from './queryable';
+import { pgSsl } from './tls';
 
 // Extra time on top of statement_timeout before we stop waiting for an answer: the server cancels
 // the statement first (57014, connection kept); only a dead socket runs into this.
@@ -36,6 +38,8 @@ export class DatabaseConnection implements Queryable {
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
   private target: ConnectionTarget | undefined;
+  // Built (and the CA file read) on the first connect, kept for reconnects.
+  private ssl: false | TlsOptions | undefined;
   readonly stats: ConnectionStats = { connects: 0 };
 
   /**
@@ -106,9 +110,10 @@ export class DatabaseConnection implements Queryable {
 
   private async connect(): Promise<Client> {
     this.target ??= await resolveConnectionTarget(this.config, this.options.secrets);
+    this.ssl ??= pgSsl(this.config.tls);
     const client: Client = new PgClient({
       ...this.target,
-      ssl: this.config.ssl ? { rejectUnauthorized: true } : false,
+      ssl: this.ssl,
       ...(this.config.pooled ? {} : { statement_timeout: this.config.statementTimeoutMs }),
       query_timeout: this.config.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
       connectionTimeoutMillis: this.config.connectTimeoutMs,

@@ -1,6 +1,7 @@
 /**
- * The pipeline on one machine: local services (kinesalite, fauxqs, Postgres), the local stack
- * configured from `serverless.yml`, the HTTP adapter, the load client and the offline packager.
+ * The pipeline on one machine: local services (kinesalite, fauxqs, Postgres, and a TLS-only Postgres
+ * for tests), the local stack configured from `serverless.yml`, the HTTP adapter, the load client and
+ * the offline packager.
  */
 export {
   startLocalStack,
@@ -22,4 +23,5 @@ export { mappingFromServerlessEvent, type ArnResolver, type ServerlessStreamMapp
 export { startHttpApi, type HttpApiServer, type HttpHandler, type Route } from './httpApi';
 export { freePort, startLocalServices, type LocalServices } from './services';
 export { startServicesChild, type ServicesChild } from './servicesChild';
+export { startTlsPostgres, type TlsPostgres, type TlsPostgresOptions } from './tlsPostgres';
 export { offlineService, type OfflineService } from './offlineService';

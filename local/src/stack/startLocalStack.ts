@@ -313,7 +313,7 @@ async function assemble(
   const statusDb = new DatabaseConnection(
     {
       source: { kind: 'url', url: services.databaseUrl },
-      ssl: false,
+      tls: { mode: 'disable' },
       statementTimeoutMs: 5_000,
       connectTimeoutMs: 3_000,
       pooled: false,
