@@ -7,6 +7,9 @@
  *   --stage <stage>      a deployed stage, with your AWS credentials: finds the queue from the stack's
  *                        outputs and replays from here; add --invoke to run the deployed `replay`
  *                        function instead, again and again until the queue has nothing left for it
+ *   --region R           where the stage is (with --stage); else AWS_REGION, AWS_DEFAULT_REGION or the
+ *                        profile's region
+ *   --profile P          the AWS profile to use (with --stage); else AWS_PROFILE or the default chain
  *   --queue-url <url>    the queue, when you know it (skips the stack lookup)
  *   --dry-run  --max-messages N  --max-records N  --rate N (records/s)  --reason R (repeatable)
  *   --shard ID (repeatable)  --since T  --until T  --target STREAM  --drop-expired  --json
@@ -20,7 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { SingleBar, Presets } from 'cli-progress';
@@ -33,6 +36,7 @@ import { fillSetup } from '../lib/replay/fillDeps';
 import { fillFromCheckpoints, type FillReport } from '../lib/replay/fillFromCheckpoints';
 import { replayQueue, type ReplayReport } from '../lib/replay/replayQueue';
 import { parseReplayRequest, type DrainRequest } from '../lib/replay/request';
+import { awsClientConfig, credentialsAccount, resolvedRegion } from './stage/awsTarget';
 
 const SERVICE = 'telemetry-pipeline';
 /** A run from a laptop has no Lambda timeout; bound it anyway so a stuck run ends on its own. */
@@ -44,6 +48,8 @@ const { values } = parseArgs({
   options: {
     local: { type: 'boolean' },
     stage: { type: 'string' },
+    region: { type: 'string' },
+    profile: { type: 'string' },
     invoke: { type: 'boolean' },
     'queue-url': { type: 'string' },
     'dry-run': { type: 'boolean' },
@@ -127,9 +133,39 @@ async function localTarget(): Promise<Target> {
   return { aws: readAwsConfig(process.env), queueUrl: stack.dlqUrl };
 }
 
+/**
+ * The stage's AWS settings with the region --region or the SDK's chain gives (AWS_REGION, then
+ * AWS_DEFAULT_REGION, then the profile's region) rather than readAwsConfig's us-east-1 fallback, which
+ * suits Lambda (where AWS_REGION is always set) but would send a laptop's run to a region nobody asked for.
+ */
+async function stageAwsConfig(): Promise<AwsConfig> {
+  // lib's clients are built from AwsConfig, which has no profile: the SDK's chain reads it from here.
+  if (values.profile) process.env.AWS_PROFILE = values.profile;
+  const flags = { region: values.region || undefined, profile: values.profile || undefined };
+  const region = await resolvedRegion(new CloudFormationClient(awsClientConfig(flags, process.env)));
+  return { ...readAwsConfig(process.env), region };
+}
+
+/** DescribeStacks names a stack that does not exist in a ValidationError, not in an error of its own. */
+function isMissingStack(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ValidationError' && /does not exist/.test(error.message);
+}
+
 async function stageQueueUrl(stage: string, aws: AwsConfig): Promise<string> {
   const cloudFormation = new CloudFormationClient({ region: aws.region });
-  const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: `${SERVICE}-${stage}` }));
+  const stack = `${SERVICE}-${stage}`;
+  let Stacks: Stack[];
+  try {
+    ({ Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack })));
+  } catch (error) {
+    if (!isMissingStack(error)) throw error;
+    const account = await credentialsAccount(cloudFormation).catch(() => undefined);
+    throw new Error(
+      `stack ${stack} not found in ${aws.region}${account ? ` (account ${account})` : ''}: ` +
+        'deploy the stage, or pass --region/--profile for where it is',
+      { cause: error },
+    );
+  }
   const url = Stacks[0]?.Outputs?.find((o) => o.OutputKey === 'DeadLetterQueueUrl')?.OutputValue;
   if (!url)
     throw new Error(
@@ -252,6 +288,8 @@ async function main(): Promise<void> {
     return;
   }
   if (!values.local && !values.stage) throw new Error('say where: --local, or --stage <stage> (see --help)');
+  if (values.local && (values.region || values.profile))
+    throw new Error('--region and --profile go with --stage: --local reads .local/stack.json');
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let report: ReplayReport;
   let where: string;
@@ -297,7 +335,7 @@ async function main(): Promise<void> {
     bar?.stop();
   } else {
     const stage = values.stage as string;
-    const aws = readAwsConfig(process.env);
+    const aws = await stageAwsConfig();
     where = `stage ${stage}`;
     const target: Target = { aws, queueUrl: values['queue-url'] ?? (await stageQueueUrl(stage, aws)) };
     const bar = progressBar(await queueDepth(target));
