@@ -15,7 +15,7 @@ import { offlineService, type OfflineService } from '../../local/src/offlineServ
 import { bundleSizes, formatSizeTable, readZipEntries, type BundleSize } from '../../scripts/bundle-sizes';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const FUNCTIONS = ['ingest', 'status', 'consumer', 'relay', 'replay', 'fill'] as const;
+const FUNCTIONS = ['ingest', 'status', 'consumer', 'relay', 'replay', 'fill', 'migrate'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 const HAS_CFN_LINT = spawnSync('cfn-lint', ['--version'], { stdio: 'ignore' }).status === 0;
 
@@ -152,7 +152,7 @@ afterAll(async () => {
 });
 
 describe('packaged CloudFormation template (stage dev)', () => {
-  it('has the six functions on nodejs24.x, arm64, each with its own handler', () => {
+  it('has the seven functions on nodejs24.x, arm64, each with its own handler', () => {
     for (const name of FUNCTIONS) {
       const fn = resource(logicalId(name));
       expect(fn.Type).toBe('AWS::Lambda::Function');
@@ -167,6 +167,31 @@ describe('packaged CloudFormation template (stage dev)', () => {
     // The replay drains a whole queue in one invocation: Lambda's longest timeout.
     expect(resource('ReplayLambdaFunction').Properties.Timeout).toBe(900);
     expect(resource('FillLambdaFunction').Properties.Timeout).toBe(900);
+    // Active tracing from the service: no tracing SDK in the bundles (the zips test checks what they hold).
+    expect(resource('ConsumerLambdaFunction').Properties.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
+  it('runs the migrations on deploy through the migrate function, before the consumer starts reading', () => {
+    const migrations = resource('Migrations');
+    expect(migrations.Type).toBe('Custom::DatabaseMigrations');
+    expect(migrations.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['MigrateLambdaFunction', 'Arn'] });
+    // Changes exactly when migrations/ does, so CloudFormation re-runs them only then.
+    expect(migrations.Properties.MigrationsHash).toMatch(/^[0-9a-f]{64}$/);
+    // CloudFormation stops waiting after this (its default is an hour); the function answers before its timeout.
+    const timeout = resource('MigrateLambdaFunction').Properties.Timeout as number;
+    expect(migrations.Properties.ServiceTimeout as number).toBeGreaterThan(timeout);
+    expect(migrations.Properties.ServiceTimeout as number).toBeLessThanOrEqual(600);
+    const mapping = template.Resources.ConsumerEventSourceMappingKinesisTelemetryStream as unknown as JsonObject;
+    expect(mapping.DependsOn).toEqual(expect.arrayContaining(['Migrations']));
+    expect(env('migrate')).toMatchObject({ DATABASE_SSL: 'true' });
+  });
+
+  it('throttles the HTTP API at the stage params and sets no CORS unless origins are given', () => {
+    expect(at(resource('HttpApiStage').Properties, 'DefaultRouteSettings')).toEqual({
+      ThrottlingRateLimit: 1000,
+      ThrottlingBurstLimit: 500,
+    });
+    expect(resource('HttpApi').Properties.CorsConfiguration).toBeUndefined();
   });
 
   it('routes POST /telemetry to ingest and GET /telemetry/{eventId} to status', () => {
@@ -226,7 +251,6 @@ describe('packaged CloudFormation template (stage dev)', () => {
     expect(queue.MessageRetentionPeriod).toBe(1209600);
     // consumer and relay pack their poison-record messages to what the queue takes.
     expect(String(queue.MaximumMessageSize)).toBe(env('consumer').DLQ_MAX_MESSAGE_BYTES);
-    expect(resource('RelayTargetStream').Condition).toBe('UseDefaultRelayTarget');
   });
 
   it('alarms on iterator age, a non-empty DLQ, DLQ age near the stream retention, and write throttling', () => {
@@ -290,7 +314,7 @@ describe('packaged CloudFormation template (stage dev)', () => {
     expect(statements().filter((statement) => actions(statement).some((action) => action.includes('*')))).toEqual([]);
   });
 
-  it('grants what the mappings, ingest, relay and replay need, and nothing on "*"', () => {
+  it('grants what the mappings, ingest, relay and replay need, and nothing but X-Ray on "*"', () => {
     const onStream = grantedOn(STREAM_ARN);
     for (const action of [
       'DescribeStream',
@@ -303,11 +327,7 @@ describe('packaged CloudFormation template (stage dev)', () => {
     ]) {
       expect(onStream).toContain(`kinesis:${action}`);
     }
-    const onRelayTargets = [
-      grantedOn({ 'Fn::GetAtt': ['RelayTargetStream', 'Arn'] }),
-      grantedOn({ Ref: 'RelayTargets' }),
-    ];
-    for (const granted of onRelayTargets) expect(granted).toContain('kinesis:PutRecords');
+    expect(grantedOn({ 'Fn::GetAtt': ['RelayTargetStream', 'Arn'] })).toContain('kinesis:PutRecords');
     const onQueue = grantedOn(DLQ_ARN);
     for (const action of [
       'SendMessage',
@@ -324,7 +344,8 @@ describe('packaged CloudFormation template (stage dev)', () => {
       expect(JSON.stringify(target)).toContain(':secret:telemetry-pipeline/dev/database');
       expect(JSON.stringify(target)).not.toContain('*');
     }
-    expect(grantedOn('*').size).toBe(0);
+    // X-Ray takes no resource-level permissions: tracing's two actions are the only ones on "*".
+    expect([...grantedOn('*')].sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 
   it('takes database credentials from Secrets Manager with TLS, and holds no database URL or password', () => {
@@ -360,13 +381,7 @@ describe('packaged CloudFormation template (stage dev)', () => {
       });
     }
     expect(env('ingest').MAX_BODY_BYTES).toBe('5242880');
-    expect(env('relay').RELAY_TARGETS).toEqual({
-      'Fn::If': [
-        'UseDefaultRelayTarget',
-        { 'Fn::GetAtt': ['RelayTargetStream', 'Arn'] },
-        { 'Fn::Join': [',', { Ref: 'RelayTargets' }] },
-      ],
-    });
+    expect(env('relay').RELAY_TARGETS).toEqual({ 'Fn::GetAtt': ['RelayTargetStream', 'Arn'] });
   });
 
   it('outputs the API URL, the stream and the DLQ', () => {
@@ -396,7 +411,13 @@ describe('packaged CloudFormation template (stage dev)', () => {
 describe('function zips', () => {
   it.each(FUNCTIONS)('%s holds its minified bundle and a source map of mappings only, SDK left out', async (name) => {
     const entries = readZipEntries(await readFile(path.join(packageDir, `${name}.zip`)));
-    expect(entries.map((entry) => entry.name).sort()).toEqual([`handlers/${name}.js`, `handlers/${name}.js.map`]);
+    // The migrate function also carries the SQL it applies.
+    const sql = name === 'migrate' ? ['migrations/001_telemetry_events.sql'] : [];
+    expect(entries.map((entry) => entry.name).sort()).toEqual([
+      `handlers/${name}.js`,
+      `handlers/${name}.js.map`,
+      ...sql,
+    ]);
     const bundle =
       entries
         .find((entry) => entry.name.endsWith('.js'))

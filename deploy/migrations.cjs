@@ -1,0 +1,46 @@
+// Schema on deploy: a custom resource that invokes the migrate function, inside the VPC, before the
+// stream consumer starts. Its `MigrationsHash` changes with the SQL in migrations/, so CloudFormation
+// updates the resource (and the function runs the new migrations) exactly when they change.
+'use strict';
+
+const { createHash } = require('node:crypto');
+const { readdirSync, readFileSync } = require('node:fs');
+const path = require('node:path');
+const { endpointIds } = require('./network.cjs');
+
+const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'migrations');
+
+/** sha256 over each migration's name and contents, in the order they are applied. */
+function migrationsHash(dir = MIGRATIONS_DIR) {
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir)
+    .filter((file) => /^\d+_.+\.sql$/.test(file))
+    .sort()) {
+    hash
+      .update(name)
+      .update('\0')
+      .update(readFileSync(path.join(dir, name)))
+      .update('\0');
+  }
+  return hash.digest('hex');
+}
+
+function migrationResources(settings) {
+  if (!settings.hasDatabase || !settings.migrateOnDeploy) return {};
+  const waitFor = [...endpointIds(settings), ...(settings.database.mode === 'managed' ? ['DatabaseInstance'] : [])];
+  return {
+    Migrations: {
+      Type: 'Custom::DatabaseMigrations',
+      ...(waitFor.length > 0 ? { DependsOn: waitFor } : {}),
+      Properties: {
+        ServiceToken: { 'Fn::GetAtt': ['MigrateLambdaFunction', 'Arn'] },
+        // CloudFormation stops waiting for an answer after this many seconds (the default is an
+        // hour). The function answers before its own 300 s timeout; this covers it never starting.
+        ServiceTimeout: 360,
+        MigrationsHash: migrationsHash(),
+      },
+    },
+  };
+}
+
+module.exports = { migrationResources, migrationsHash };

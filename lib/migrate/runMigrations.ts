@@ -1,0 +1,58 @@
+/**
+ * One migration run on its own connection: straight to Postgres (never through a transaction-pooling
+ * proxy, which would break the session advisory lock in lib/db/migrate.ts), closed afterwards.
+ */
+import { createSecretsManagerClient } from '../aws/secretsClient';
+import { integer, readAwsConfig, type Env } from '../config';
+import { readDatabaseConfig } from '../db/config';
+import { resolveConnectionTarget } from '../db/credentials';
+import { applyMigrations } from '../db/migrate';
+import { pgSsl } from '../db/tls';
+import PgClient = require('pg/lib/client');
+
+export interface MigrationRun {
+  /** Names of the migrations this run applied (empty when the schema was up to date). */
+  applied: string[];
+}
+
+/**
+ * Reads the same database settings as the other functions (DATABASE_URL / DATABASE_SECRET_ARN,
+ * DATABASE_SSL). With ROLE_STATEMENT_TIMEOUT_MS set (stages behind RDS Proxy, whose functions send no
+ * statement_timeout of their own) it also sets that limit on the database role they connect as.
+ *
+ * @example
+ * const { applied } = await runMigrations(process.env, '/var/task/migrations');
+ * @param signal aborting it closes the connection, which ends the run (its transaction rolls back).
+ */
+export async function runMigrations(env: Env, dir: string, signal?: AbortSignal): Promise<MigrationRun> {
+  const database = readDatabaseConfig(env);
+  const roleTimeoutMs = integer(env, 'ROLE_STATEMENT_TIMEOUT_MS', 0, 0, 900_000);
+  const secrets = database.source.kind === 'secret' ? createSecretsManagerClient(readAwsConfig(env)) : undefined;
+  const target = await resolveConnectionTarget(database, secrets);
+  const client = new PgClient({
+    ...target,
+    ssl: pgSsl(database.tls),
+    connectionTimeoutMillis: database.connectTimeoutMs,
+    application_name: 'telemetry-migrate',
+  });
+  // A connection dropped while we wait (failover, a forced drop) must reject the run, not crash the process.
+  client.on('error', () => undefined);
+  // Closing the connection is what stops a run that took too long: Postgres rolls its transaction back.
+  const stop = (): void => {
+    client.end().catch(() => undefined);
+  };
+  signal?.addEventListener('abort', stop, { once: true });
+  await client.connect();
+  try {
+    const applied = await applyMigrations(client, dir);
+    // ALTER ROLE takes no bind parameters: the value (an integer, parsed above) goes in as a quoted literal.
+    if (roleTimeoutMs > 0)
+      await client.query(
+        `ALTER ROLE CURRENT_USER SET statement_timeout = ${client.escapeLiteral(String(roleTimeoutMs))}`,
+      );
+    return { applied };
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    await client.end().catch(() => undefined);
+  }
+}
