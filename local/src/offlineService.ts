@@ -43,7 +43,12 @@ function offlineEnv(dir: string): NodeJS.ProcessEnv {
  * const service = await offlineService(repoRoot);
  * try { const packageDir = await service.package('dev'); ... } finally { await service.remove(); }
  */
-export async function offlineService(root: string, prefix = 'telemetry-service-'): Promise<OfflineService> {
+export async function offlineService(
+  root: string,
+  prefix = 'telemetry-service-',
+  /** Added to the CLI's environment: the deploy rehearsal points it at a local AWS API (moto). */
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<OfflineService> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
@@ -60,7 +65,7 @@ export async function offlineService(root: string, prefix = 'telemetry-service-'
     try {
       const { stdout } = await run(process.execPath, [cli, ...args], {
         cwd: dir,
-        env: offlineEnv(dir),
+        env: { ...offlineEnv(dir), ...extraEnv },
         maxBuffer: 32 * 1024 * 1024,
       });
       return stdout;
