@@ -146,6 +146,8 @@ function databaseResources(settings, names) {
       },
       DatabaseProxyTargetGroup: {
         Type: 'AWS::RDS::DBProxyTargetGroup',
+        // RDS refuses to register a cluster whose writer is not available yet.
+        DependsOn: ['DatabaseInstance'],
         Properties: {
           DBProxyName: { Ref: 'DatabaseProxy' },
           TargetGroupName: 'default',
@@ -173,4 +175,13 @@ function databaseResources(settings, names) {
   return { Resources, Outputs };
 }
 
-module.exports = { databaseEnvironment, databaseResources, databaseSecret };
+/**
+ * What identifies the database the functions use: when it changes (another secret, a new cluster), the
+ * migrations custom resource is updated and runs them against the new one.
+ */
+async function databaseIdentity(settings, resolveVariable) {
+  if (settings.database.mode === 'managed') return { 'Fn::GetAtt': ['DatabaseCluster', 'Endpoint.Address'] };
+  return databaseSecret(settings, resolveVariable);
+}
+
+module.exports = { databaseEnvironment, databaseIdentity, databaseResources, databaseSecret };

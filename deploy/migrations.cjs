@@ -6,6 +6,7 @@
 const { createHash } = require('node:crypto');
 const { readdirSync, readFileSync } = require('node:fs');
 const path = require('node:path');
+const { databaseIdentity } = require('./database.cjs');
 const { endpointIds } = require('./network.cjs');
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'migrations');
@@ -25,9 +26,17 @@ function migrationsHash(dir = MIGRATIONS_DIR) {
   return hash.digest('hex');
 }
 
-function migrationResources(settings) {
+/** The functions that read or write the schema: updated only after the migrations have run. */
+const SCHEMA_USERS = ['ConsumerLambdaFunction', 'StatusLambdaFunction', 'FillLambdaFunction'];
+
+function databaseWaits(settings) {
+  if (settings.database.mode !== 'managed') return [];
+  return settings.database.proxy ? ['DatabaseInstance', 'DatabaseProxyTargetGroup'] : ['DatabaseInstance'];
+}
+
+async function migrationResources(settings, resolveVariable) {
   if (!settings.hasDatabase || !settings.migrateOnDeploy) return {};
-  const waitFor = [...endpointIds(settings), ...(settings.database.mode === 'managed' ? ['DatabaseInstance'] : [])];
+  const waitFor = [...endpointIds(settings), ...databaseWaits(settings)];
   return {
     Migrations: {
       Type: 'Custom::DatabaseMigrations',
@@ -38,9 +47,18 @@ function migrationResources(settings) {
         // hour). The function answers before its own 300 s timeout; this covers it never starting.
         ServiceTimeout: 360,
         MigrationsHash: migrationsHash(),
+        Database: await databaseIdentity(settings, resolveVariable),
       },
     },
   };
 }
 
-module.exports = { migrationResources, migrationsHash };
+/** DependsOn for what must wait for the schema: the functions that use it and the consumer's trigger. */
+function migrationExtensions(settings) {
+  if (!settings.hasDatabase || !settings.migrateOnDeploy) return {};
+  const extensions = { ConsumerEventSourceMappingKinesisTelemetryStream: { DependsOn: ['Migrations'] } };
+  for (const id of SCHEMA_USERS) extensions[id] = { DependsOn: ['Migrations'] };
+  return extensions;
+}
+
+module.exports = { migrationExtensions, migrationResources, migrationsHash };

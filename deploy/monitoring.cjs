@@ -93,7 +93,12 @@ function functionAlarms(functions, names, iteratorAgeAlarmMs) {
           Stat: 'Sum',
         },
       })),
-      { Id: 'throttles', Expression: throttled.map((_, index) => `t${index}`).join(' + '), ReturnData: true },
+      // FILL: a function with no data point in a minute must not blank the sum.
+      {
+        Id: 'throttles',
+        Expression: throttled.map((_, index) => `FILL(t${index}, 0)`).join(' + '),
+        ReturnData: true,
+      },
     ],
     Threshold: 0,
     ComparisonOperator: 'GreaterThanThreshold',
@@ -183,7 +188,8 @@ function monitoringResources(functions, names, iteratorAgeAlarmMs) {
     Dashboard: {
       Type: 'AWS::CloudWatch::Dashboard',
       Properties: {
-        DashboardName: names.prefix,
+        // Dashboards are global to the account: the region keeps an edge's apart from its central's.
+        DashboardName: { 'Fn::Sub': `${names.prefix}-\${AWS::Region}` },
         DashboardBody: { 'Fn::Sub': dashboardBody(functions, names, iteratorAgeAlarmMs) },
       },
     },

@@ -113,6 +113,10 @@ function check({ role, relayTargets, network, database, hasDatabase, inVpc }) {
     throw new StageConfigError('param database=managed needs subnets in at least two availability zones');
   if (database.proxy && database.mode !== 'managed')
     throw new StageConfigError('param databaseProxy=true needs database=managed (bring your own proxy with external)');
+  if (database.secretKmsKeyArn && !/^arn:aws[\w-]*:kms:[\w-]+:\d{12}:key\/[\w-]+$/.test(database.secretKmsKeyArn))
+    throw new StageConfigError(
+      'param databaseSecretKmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+    );
   if (database.minCapacity > database.maxCapacity)
     throw new StageConfigError('param databaseMinCapacity is above databaseMaxCapacity');
 }

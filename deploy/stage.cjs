@@ -7,8 +7,8 @@
 const { functionsBlock, deployedFunctions } = require('./functions.cjs');
 const { databaseResources } = require('./database.cjs');
 const { endpointResources } = require('./network.cjs');
-const { iamStatements } = require('./iam.cjs');
-const { migrationResources } = require('./migrations.cjs');
+const { iamStatements, relayTargetArns } = require('./iam.cjs');
+const { migrationExtensions, migrationResources } = require('./migrations.cjs');
 const { monitoringResources } = require('./monitoring.cjs');
 const { list, readSettings } = require('./settings.cjs');
 
@@ -25,7 +25,7 @@ async function resources(settings, resolveVariable) {
   const Resources = {
     ...endpointResources(settings, names),
     ...database.Resources,
-    ...migrationResources(settings),
+    ...(await migrationResources(settings, resolveVariable)),
     ...monitoringResources(functions, names, iteratorAgeAlarmMs),
   };
   const Outputs = { ...database.Outputs };
@@ -43,25 +43,15 @@ async function resources(settings, resolveVariable) {
     };
   }
   if (settings.hasRelay) {
-    Outputs.RelayTargets = {
-      Description: 'Streams the relay writes to',
-      Value:
-        settings.relayTargets.length > 0
-          ? settings.relayTargets.join(',')
-          : { 'Fn::GetAtt': ['RelayTargetStream', 'Arn'] },
-    };
+    Outputs.RelayTargets = { Description: 'Streams the relay writes to', Value: relayTargetsValue(settings) };
   }
-  // The consumer starts reading only once the schema it writes to exists.
-  const extensions = Resources.Migrations
-    ? { ConsumerEventSourceMappingKinesisTelemetryStream: { DependsOn: ['Migrations'] } }
-    : {};
-  return { Resources, Outputs, extensions };
+  return { Resources, Outputs, extensions: migrationExtensions(settings) };
 }
 
+/** RELAY_TARGETS as the relay reads it: comma-separated ARNs (the stack's own target is the only one, or absent). */
 function relayTargetsValue(settings) {
-  return settings.relayTargets.length > 0
-    ? settings.relayTargets.join(',')
-    : { 'Fn::GetAtt': ['RelayTargetStream', 'Arn'] };
+  const arns = relayTargetArns(settings);
+  return arns.length === 1 ? arns[0] : arns.join(',');
 }
 
 /** CORS for browsers on the named origins; none (false) when corsOrigins is empty. */

@@ -110,7 +110,8 @@ describe('migrate function as a CloudFormation custom resource', () => {
         StackId: expect.stringContaining('stack/telemetry-pipeline-dev'),
         RequestId: 'request-Create',
         LogicalResourceId: 'Migrations',
-        Data: { Applied: '001_telemetry_events.sql' },
+        // Counts, not the names: CloudFormation refuses answers over 4 KB.
+        Data: { Applied: '1', Last: '001_telemetry_events.sql' },
       });
       // The pre-signed URL is signed for an empty content type.
       expect(answers[0]?.contentType ?? '').toBe('');
@@ -123,7 +124,7 @@ describe('migrate function as a CloudFormation custom resource', () => {
       expect(answers[1]?.body).toMatchObject({
         Status: 'SUCCESS',
         PhysicalResourceId: 'schema-from-before',
-        Data: { Applied: 'none' },
+        Data: { Applied: '0', Last: 'none' },
       });
     } finally {
       await db.drop();
@@ -180,6 +181,61 @@ describe('migrate function as a CloudFormation custom resource', () => {
       await db.drop();
     }
   }, 30_000);
+
+  it('a migration that waits for a table lock gives up after MIGRATION_LOCK_TIMEOUT_MS instead of stalling writes', async () => {
+    const db = await freshDatabase();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'migrations-'));
+    const holder = new Client({ connectionString: db.url });
+    try {
+      await copyFile(path.join(MIGRATIONS_DIR, '001_telemetry_events.sql'), path.join(dir, '001_telemetry_events.sql'));
+      const handler = handlerWith({ DATABASE_URL: db.url, MIGRATIONS_DIR: dir, MIGRATION_LOCK_TIMEOUT_MS: '300' });
+      await handler(customResourceEvent('Create') as MigrateEvent, lambdaContext(300_000, 'migrate'));
+      await writeFile(path.join(dir, '002_add_column.sql'), 'ALTER TABLE telemetry_events ADD COLUMN note text;');
+      // A long transaction holding the table (a backfill, a report) that the ALTER must wait for.
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE telemetry_events IN ACCESS SHARE MODE');
+      const started = Date.now();
+      await handler(customResourceEvent('Update') as MigrateEvent, lambdaContext(300_000, 'migrate'));
+      expect(answers[1]?.body.Status).toBe('FAILED');
+      expect(answers[1]?.body.Reason).toMatch(/migration 002_add_column\.sql failed: .*lock timeout/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await holder.end();
+      await rm(dir, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+
+  it('sets its own statement timeout, so a limit on the role (set for RDS Proxy stages) never cuts a migration short', async () => {
+    const db = await freshDatabase();
+    const role = `m_${Date.now().toString(36)}`;
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'migrations-'));
+    try {
+      // The role's default: 200 ms. The migration below takes longer than that.
+      await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw' SUPERUSER`);
+      await admin.query(`ALTER ROLE ${role} SET statement_timeout = 200`);
+      await copyFile(path.join(MIGRATIONS_DIR, '001_telemetry_events.sql'), path.join(dir, '001_telemetry_events.sql'));
+      await writeFile(path.join(dir, '002_slow.sql'), 'SELECT pg_sleep(0.5);');
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = 'pw';
+      const handler = handlerWith({ DATABASE_URL: url.toString(), MIGRATIONS_DIR: dir });
+      await handler(customResourceEvent('Create') as MigrateEvent, lambdaContext(300_000, 'migrate'));
+      expect(answers[0]?.body).toMatchObject({ Status: 'SUCCESS', Data: { Applied: '2', Last: '002_slow.sql' } });
+    } finally {
+      await admin.query(`DROP OWNED BY ${role}`).catch(() => undefined);
+      await admin.end();
+      await rm(dir, { recursive: true, force: true });
+      await db.drop();
+      const cleanup = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await cleanup.connect();
+      await cleanup.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      await cleanup.end();
+    }
+  });
 
   it('Delete answers SUCCESS without touching the database (the schema and its data stay)', async () => {
     // Nothing listens on port 1: any connection attempt would fail the answer.

@@ -223,7 +223,13 @@ describe.each([
     });
     // Behind the proxy the functions send no statement_timeout: the migrations set it on the role.
     expect(variables(template, 'Migrate').ROLE_STATEMENT_TIMEOUT_MS).toBe(proxy ? '5000' : undefined);
-    expect(template.Resources.Migrations?.DependsOn).toEqual(expect.arrayContaining(['DatabaseInstance']));
+    // The writer must be up before the migrations run and before the proxy can register the cluster.
+    expect(template.Resources.Migrations?.DependsOn).toEqual(
+      expect.arrayContaining(proxy ? ['DatabaseInstance', 'DatabaseProxyTargetGroup'] : ['DatabaseInstance']),
+    );
+    expect(template.Resources.Migrations?.Properties.Database).toEqual({
+      'Fn::GetAtt': ['DatabaseCluster', 'Endpoint.Address'],
+    });
     const secretReads = grants(template).filter(({ action }) => action === 'secretsmanager:GetSecretValue');
     expect(secretReads.map(({ resource }) => resource)).toContain(JSON.stringify(secret));
     expectNoWildcardsOnData(template);
@@ -242,6 +248,7 @@ describe.each([
       RequireTLS: true,
       Auth: [expect.objectContaining({ AuthScheme: 'SECRETS' })],
     });
+    expect(template.Resources.DatabaseProxyTargetGroup?.DependsOn).toEqual(['DatabaseInstance']);
     expect(template.Resources.DatabaseProxyTargetGroup?.Properties.DBClusterIdentifiers).toEqual([
       { Ref: 'DatabaseCluster' },
     ]);
@@ -295,6 +302,25 @@ describe('roles', () => {
   });
 });
 
+describe('an external secret under a customer-managed KMS key', () => {
+  it('gets kms:Decrypt on exactly that key, and only through Secrets Manager', async () => {
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { template } = await packageWith('dev', [`databaseSecretKmsKeyArn=${key}`]);
+    const role = template.Resources.IamRoleLambdaExecution as Resource;
+    const policies = role.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<{ [k: string]: Json }> } }>;
+    const decrypt = policies
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .filter((statement) => JSON.stringify(statement.Action).includes('kms:'));
+    expect(decrypt).toEqual([
+      expect.objectContaining({
+        Action: ['kms:Decrypt'],
+        Resource: key,
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } } },
+      }),
+    ]);
+  }, 60_000);
+});
+
 describe('a wrong combination fails packaging with one clear sentence', () => {
   it.each([
     [['role=edge'], 'role edge relays to the central stream: set param relayTargets'],
@@ -306,6 +332,7 @@ describe('a wrong combination fails packaging with one clear sentence', () => {
       'param vpcEndpoints needs subnetIds, securityGroupIds, vpcId and routeTableIds',
     ],
     [['databaseProxy=true'], 'param databaseProxy=true needs database=managed'],
+    [['databaseSecretKmsKeyArn=alias/mine'], 'param databaseSecretKmsKeyArn must be a KMS key ARN'],
     [['subnetIds=subnet-1', `securityGroupIds=${FUNCTION_GROUP}`], 'param subnetIds: "subnet-1" is not a subnet id'],
   ])(
     '%j',

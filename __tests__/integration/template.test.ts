@@ -181,8 +181,18 @@ describe('packaged CloudFormation template (stage dev)', () => {
     const timeout = resource('MigrateLambdaFunction').Properties.Timeout as number;
     expect(migrations.Properties.ServiceTimeout as number).toBeGreaterThan(timeout);
     expect(migrations.Properties.ServiceTimeout as number).toBeLessThanOrEqual(600);
-    const mapping = template.Resources.ConsumerEventSourceMappingKinesisTelemetryStream as unknown as JsonObject;
-    expect(mapping.DependsOn).toEqual(expect.arrayContaining(['Migrations']));
+    // Re-run when the database changes too (another secret, a new cluster): a new one starts empty.
+    expect(migrations.Properties.Database).toEqual(env('consumer').DATABASE_SECRET_ARN);
+    // What uses the schema is updated, and the consumer's trigger created, only after the migrations ran.
+    for (const id of [
+      'ConsumerEventSourceMappingKinesisTelemetryStream',
+      'ConsumerLambdaFunction',
+      'StatusLambdaFunction',
+      'FillLambdaFunction',
+    ]) {
+      const dependsOn = (template.Resources[id] as unknown as JsonObject).DependsOn;
+      expect({ id, dependsOn }).toEqual({ id, dependsOn: expect.arrayContaining(['Migrations']) });
+    }
     expect(env('migrate')).toMatchObject({ DATABASE_SSL: 'true' });
   });
 

@@ -21,14 +21,35 @@ export class MigrationError extends PipelineError {
   }
 }
 
+/** Session limits for a run; 0 means none. */
+export interface MigrationLimits {
+  /** Per statement. Set for the session, so a default on the role (RDS Proxy stages set one) never applies. */
+  statementTimeoutMs: number;
+  /**
+   * How long a statement may wait for a table lock once this run holds the migration lock. Short, because
+   * Postgres queues the consumer's writes behind a waiting ALTER TABLE: better a failed migration than
+   * stalled writes.
+   */
+  lockTimeoutMs: number;
+}
+
+export const DEFAULT_MIGRATION_LIMITS: MigrationLimits = { statementTimeoutMs: 0, lockTimeoutMs: 10_000 };
+
 /**
  * @returns the names of the migrations applied by this call (empty when up to date).
  * @example
  * await applyMigrations(client); // ['001_telemetry_events.sql'] the first time, [] after
  */
-export async function applyMigrations(client: ClientBase, dir: string = MIGRATIONS_DIR): Promise<string[]> {
+export async function applyMigrations(
+  client: ClientBase,
+  dir: string = MIGRATIONS_DIR,
+  limits: MigrationLimits = DEFAULT_MIGRATION_LIMITS,
+): Promise<string[]> {
   const files = (await readdir(dir)).filter((name) => /^\d+_.+\.sql$/.test(name)).sort();
+  await client.query("SELECT set_config('statement_timeout', $1, false)", [String(limits.statementTimeoutMs)]);
+  // Waiting here for another deployer is not a table lock: lock_timeout applies only after.
   await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+  await client.query("SELECT set_config('lock_timeout', $1, false)", [String(limits.lockTimeoutMs)]);
   try {
     await client.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -9,6 +9,8 @@ import { errorMessage, PipelineError } from '../errors';
 /** CloudFormation shows the reason in the stack's events; it truncates long ones, we keep the start. */
 const MAX_REASON_CHARS = 2_000;
 const ATTEMPTS = 3;
+/** Per attempt: the three fit in the time the function keeps back for its answer. */
+const ATTEMPT_TIMEOUT_MS = 3_000;
 
 export class CloudFormationResponseError extends PipelineError {
   override readonly name = 'CloudFormationResponseError';
@@ -52,7 +54,12 @@ export async function sendResponse(event: CloudFormationCustomResourceEvent, out
   for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
     try {
       // The pre-signed URL is signed for an empty content type.
-      const response = await fetch(event.ResponseURL, { method: 'PUT', body, headers: { 'content-type': '' } });
+      const response = await fetch(event.ResponseURL, {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': '' },
+        signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+      });
       if (response.ok) return;
       lastError = new Error(`HTTP ${response.status}`);
     } catch (error) {

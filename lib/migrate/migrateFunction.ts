@@ -15,6 +15,11 @@ import { runMigrations, type MigrationRun } from './runMigrations';
 
 /** Kept back from the function's timeout to send a FAILED answer when the migrations run long. */
 const ANSWER_MARGIN_MS = 10_000;
+/**
+ * Postgres' own limit on a statement is the budget plus this: the deadline answers first, then the
+ * server cancels what was left running (closing the socket alone does not stop a running statement).
+ */
+const STATEMENT_GRACE_MS = 1_000;
 /** The schema stays one resource across updates; a new id would make CloudFormation delete the old one. */
 const PHYSICAL_ID = 'telemetry-database-schema';
 
@@ -34,8 +39,10 @@ class MigrationTimeoutError extends PipelineError {
   constructor(budgetMs: number) {
     super(
       'MIGRATION_TIMEOUT',
-      `migrations did not finish within ${Math.round(budgetMs / 1000)} s (a lock held by another session, or a ` +
-        'long backfill): the run was stopped and its transaction rolled back; run it by hand, then deploy again',
+      `migrations did not finish within ${Math.round(budgetMs / 1000)} s (another deploy holding the migration ` +
+        'lock, or a long backfill): the run was stopped and Postgres cancels the statement in progress within ' +
+        `${STATEMENT_GRACE_MS / 1000} s, rolling its migration back; applied ones stay. Run the rest by hand ` +
+        '(npm run migrate), then deploy again',
     );
   }
 }
@@ -51,7 +58,10 @@ async function migrateWithinDeadline(deps: MigrateDeps, context: Context): Promi
       controller.abort();
     }, budgetMs);
   });
-  const run = runMigrations(deps.env, deps.migrationsDir, controller.signal);
+  const run = runMigrations(deps.env, deps.migrationsDir, {
+    budgetMs: budgetMs + STATEMENT_GRACE_MS,
+    signal: controller.signal,
+  });
   // The run rejects too once aborted; the timeout has already answered.
   run.catch(() => undefined);
   try {
@@ -71,7 +81,12 @@ async function customResourceOutcome(
   if (event.RequestType === 'Delete') return { status: 'SUCCESS', physicalResourceId };
   try {
     const { applied } = await migrateWithinDeadline(deps, context);
-    return { status: 'SUCCESS', physicalResourceId, data: { Applied: applied.join(',') || 'none' } };
+    // Counts, not names: CloudFormation refuses an answer over 4 KB, and a new stage applies them all.
+    return {
+      status: 'SUCCESS',
+      physicalResourceId,
+      data: { Applied: String(applied.length), Last: applied.at(-1) ?? 'none' },
+    };
   } catch (error) {
     return { status: 'FAILED', physicalResourceId, reason: errorMessage(error) };
   }
@@ -87,7 +102,7 @@ export const migrateFunction: FunctionDefinition<MigrateEvent, MigrationRun | Ou
       optionalString(env, 'MIGRATIONS_DIR') ?? path.join(optionalString(env, 'LAMBDA_TASK_ROOT') ?? '.', 'migrations'),
   }),
   handle: async (event, context, deps, { logger }) => {
-    if (!isCustomResourceEvent(event)) return runMigrations(deps.env, deps.migrationsDir);
+    if (!isCustomResourceEvent(event)) return migrateWithinDeadline(deps, context);
     const outcome = await customResourceOutcome(event, context, deps);
     if (outcome.status === 'FAILED') logger.error('migrations failed', { reason: outcome.reason });
     else logger.info('migrations done', { requestType: event.RequestType, ...outcome.data });

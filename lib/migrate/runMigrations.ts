@@ -6,7 +6,7 @@ import { createSecretsManagerClient } from '../aws/secretsClient';
 import { integer, readAwsConfig, type Env } from '../config';
 import { readDatabaseConfig } from '../db/config';
 import { resolveConnectionTarget } from '../db/credentials';
-import { applyMigrations } from '../db/migrate';
+import { applyMigrations, DEFAULT_MIGRATION_LIMITS } from '../db/migrate';
 import { pgSsl } from '../db/tls';
 import PgClient = require('pg/lib/client');
 
@@ -20,12 +20,21 @@ export interface MigrationRun {
  * DATABASE_SSL). With ROLE_STATEMENT_TIMEOUT_MS set (stages behind RDS Proxy, whose functions send no
  * statement_timeout of their own) it also sets that limit on the database role they connect as.
  *
+ * The run's statements are limited to `budgetMs` each (statement_timeout), and wait at most
+ * MIGRATION_LOCK_TIMEOUT_MS (default 10 s, never more than the budget) for a table lock.
+ *
  * @example
- * const { applied } = await runMigrations(process.env, '/var/task/migrations');
- * @param signal aborting it closes the connection, which ends the run (its transaction rolls back).
+ * const { applied } = await runMigrations(process.env, '/var/task/migrations', { budgetMs: 280_000 });
+ * @param signal aborting it closes the connection; Postgres cancels the statement then running
+ *   when its statement_timeout passes, and that migration's transaction rolls back.
  */
-export async function runMigrations(env: Env, dir: string, signal?: AbortSignal): Promise<MigrationRun> {
+export async function runMigrations(
+  env: Env,
+  dir: string,
+  { budgetMs, signal }: { budgetMs: number; signal?: AbortSignal },
+): Promise<MigrationRun> {
   const database = readDatabaseConfig(env);
+  const lockTimeoutMs = integer(env, 'MIGRATION_LOCK_TIMEOUT_MS', DEFAULT_MIGRATION_LIMITS.lockTimeoutMs, 1, 900_000);
   const roleTimeoutMs = integer(env, 'ROLE_STATEMENT_TIMEOUT_MS', 0, 0, 900_000);
   const secrets = database.source.kind === 'secret' ? createSecretsManagerClient(readAwsConfig(env)) : undefined;
   const target = await resolveConnectionTarget(database, secrets);
@@ -37,14 +46,17 @@ export async function runMigrations(env: Env, dir: string, signal?: AbortSignal)
   });
   // A connection dropped while we wait (failover, a forced drop) must reject the run, not crash the process.
   client.on('error', () => undefined);
-  // Closing the connection is what stops a run that took too long: Postgres rolls its transaction back.
+  // Closing the connection stops a run that took too long from going on to its next statement.
   const stop = (): void => {
     client.end().catch(() => undefined);
   };
   signal?.addEventListener('abort', stop, { once: true });
   await client.connect();
   try {
-    const applied = await applyMigrations(client, dir);
+    const applied = await applyMigrations(client, dir, {
+      statementTimeoutMs: budgetMs,
+      lockTimeoutMs: Math.min(lockTimeoutMs, budgetMs),
+    });
     // ALTER ROLE takes no bind parameters: the value (an integer, parsed above) goes in as a quoted literal.
     if (roleTimeoutMs > 0)
       await client.query(
