@@ -1,8 +1,10 @@
 /**
- * What a handler's return value means under `ReportBatchItemFailures`, by the rules AWS documents:
- * null, an empty response or an empty/null list is success; an item with an empty, missing or
- * unknown `itemIdentifier` fails the whole batch; otherwise Lambda checkpoints just before the
- * lowest failed sequence number and retries from it.
+ * What a handler's return value means under `ReportBatchItemFailures`, by the rules AWS documents
+ * and was recorded following: null, an empty response, an empty string, an empty list (`[]`, recorded)
+ * or an empty/null `batchItemFailures` is success; an item with an empty, missing or unknown
+ * `itemIdentifier` fails the whole batch; otherwise Lambda checkpoints just before the lowest failed
+ * sequence number and retries from it. A non-empty list or another non-object (not recorded) fails
+ * the whole batch here.
  */
 import type { StreamRecord } from './streamRecord';
 
@@ -26,7 +28,9 @@ export function judgeResponse(
   reportBatchItemFailures: boolean,
 ): BatchVerdict {
   // Without the response type enabled Lambda ignores whatever the function returns.
-  if (!reportBatchItemFailures || response === null || response === undefined) return { kind: 'success' };
+  if (!reportBatchItemFailures || response === null || response === undefined || response === '')
+    return { kind: 'success' };
+  if (Array.isArray(response) && response.length === 0) return { kind: 'success' };
   if (!isObject(response))
     return {
       kind: 'malformed',

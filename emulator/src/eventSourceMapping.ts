@@ -29,28 +29,15 @@ import { planShard } from './shardLineage';
 import { ShardWorker } from './shardWorker';
 import type { StreamRecord } from './streamRecord';
 import { throttledLog } from './throttledLog';
-import type { DrainOptions, EsmStats, EsmTiming, EventSourceMapping, ShardStats, StartEsmOptions } from './types';
+import type { DrainOptions, EsmStats, EventSourceMapping, ShardStats, StartEsmOptions } from './types';
+import { resolveTiming } from './timing';
 import { Wakeup } from './wakeup';
 
-const DEFAULT_TIMING: Required<EsmTiming> = {
-  pollIntervalMs: 500,
-  shardDiscoveryIntervalMs: 1_000,
-  retryBaseDelayMs: 100,
-  retryMaxDelayMs: 5_000,
-  onFailureRetryDelayMs: 1_000,
-};
-
-function resolveTiming(timing: EsmTiming = {}): Required<EsmTiming> {
-  const resolved = { ...DEFAULT_TIMING, ...timing };
-  for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isFinite(value) || value < 0)
-      throw new EmulatorConfigError(`timing.${name} must be a number of milliseconds >= 0, got ${value}`);
-  }
-  // Never poll an idle shard faster than Kinesis' 5 GetRecords calls per second.
-  return { ...resolved, pollIntervalMs: Math.max(200, resolved.pollIntervalMs) };
-}
-
-/** `arn:aws:iam::<account>:role/<function>-role`, the shape of a framework-made execution role. */
+/**
+ * A stand-in when no `fn.roleArn` is given: AWS puts the function's execution role in each record's
+ * `invokeIdentityArn`, which only the caller knows (the Serverless Framework's is
+ * `<service>-<stage>-<region>-lambdaRole`; the local stack passes it).
+ */
 function defaultRoleArn(functionArn: string, functionName: string): string {
   const account = functionArn.split(':')[4] ?? '000000000000';
   return `arn:aws:iam::${account}:role/${functionName}-role`;

@@ -12,3 +12,4 @@ export { createLambdaContext, lambdaContext, type ContextOptions } from './lambd
 export { toStreamRecord, type StreamRecord } from './streamRecord';
 export type { OnFailureMessage, FailureCondition, KinesisBatchInfo } from './onFailureMessage';
 export type * from './types';
+export { DEFAULT_TIMING } from './timing';

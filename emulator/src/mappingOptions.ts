@@ -58,5 +58,12 @@ export function validateMapping(mapping: MappingOptions): MappingOptions {
       `onFailure.queueArn must be an SQS queue ARN, got ${JSON.stringify(mapping.onFailure.queueArn)}`,
     );
   }
+  // AWS documents no FIFO queue as an on-failure destination, and Lambda's on-failure SendMessage
+  // carries no MessageGroupId, which a FIFO queue refuses: the shard would wait forever.
+  if (mapping.onFailure?.queueArn.endsWith('.fifo')) {
+    throw new EmulatorConfigError(
+      `onFailure.queueArn names a FIFO queue (${mapping.onFailure.queueArn}): use a standard queue as the on-failure destination`,
+    );
+  }
   return mapping;
 }

@@ -3,6 +3,15 @@
  * age, and the hand-off to the on-failure destination. Every record of the batch ends either done
  * (succeeded, or handed to `giveUp`) or, when the mapping stops part-way, left un-checkpointed
  * (nothing is marked done that was not processed or sent on).
+ *
+ * Two rules here are models of what AWS was recorded doing, not documented (emulator/README.md):
+ * - a partial failure that moves the checkpoint (some records before the lowest failed one
+ *   succeeded) starts the rest as a new batch with its retries unused; one that moves nothing uses a
+ *   retry. It is the one model that fits every recording (a record failing in a batch of 3 with
+ *   maximumRetryAttempts 3 is delivered 5 times, its on-failure record counting 4);
+ * - records that bisection narrowed down one by one and that failed one after another, with no
+ *   success between them, go on as one range (AWS: the on-failure `batchSize` "could be greater
+ *   than 1" because Lambda consolidates failed records' metadata).
  */
 import { judgeResponse } from './batchResponse';
 import type { InvocationResult } from './invokeHandler';
@@ -59,6 +68,22 @@ function expiredPrefix(records: readonly StreamRecord[], maxAgeSeconds: number, 
  */
 export async function runBatch(batch: readonly StreamRecord[], deps: BatchRunnerDeps): Promise<BatchOutcome> {
   const { mapping, counters } = deps;
+  // Bisected single records that failed in a row, held back to go on as one range (see above).
+  let pending: FailedBatch | undefined;
+  const flush = async (): Promise<boolean> => {
+    const held = pending;
+    pending = undefined;
+    return held ? deps.giveUp(held) : true;
+  };
+  const giveUp = async (failed: FailedBatch): Promise<boolean> => {
+    if (!(await flush())) return false;
+    return deps.giveUp(failed);
+  };
+  const succeeded = async (records: readonly StreamRecord[]): Promise<boolean> => {
+    if (!(await flush())) return false;
+    deps.succeeded(records);
+    return true;
+  };
   const exhausted = (retries: number): boolean =>
     mapping.maximumRetryAttempts >= 0 && retries >= mapping.maximumRetryAttempts;
   // A stack: the first half of a split is pushed last so it runs first, keeping shard order.
@@ -90,12 +115,21 @@ export async function runBatch(batch: readonly StreamRecord[], deps: BatchRunner
       return true;
     }
     if (exhausted(item.retries)) {
-      return deps.giveUp({
+      const failure: FailedBatch = {
         records: item.records,
         condition: 'RetryAttemptsExhausted',
         invokeCount: item.invocations,
         functionError: lastError,
-      });
+      };
+      if (!(mapping.bisectBatchOnFunctionError && item.records.length === 1)) return giveUp(failure);
+      pending = pending
+        ? {
+            ...pending,
+            records: [...pending.records, ...item.records],
+            invokeCount: Math.max(pending.invokeCount, failure.invokeCount),
+          }
+        : failure;
+      return true;
     }
     retryLater(item, item.records, lastError);
     return true;
@@ -110,7 +144,7 @@ export async function runBatch(batch: readonly StreamRecord[], deps: BatchRunner
 
     const expired = expiredPrefix(item.records, mapping.maximumRecordAgeInSeconds, Date.now());
     if (expired > 0) {
-      const sent = await deps.giveUp({
+      const sent = await giveUp({
         records: item.records.slice(0, expired),
         condition: 'RecordAgeExceeded',
         invokeCount: item.invocations,
@@ -133,7 +167,7 @@ export async function runBatch(batch: readonly StreamRecord[], deps: BatchRunner
 
     const verdict = judgeResponse(result.response, item.records, mapping.reportBatchItemFailures);
     if (verdict.kind === 'success') {
-      deps.succeeded(item.records);
+      if (!(await succeeded(item.records))) return 'stopped';
     } else if (verdict.kind === 'malformed') {
       // The function returned normally, so Lambda reports no functionError, yet the batch failed whole.
       counters.functionErrors += 1;
@@ -141,10 +175,13 @@ export async function runBatch(batch: readonly StreamRecord[], deps: BatchRunner
       if (!(await failed(item, null))) return 'stopped';
     } else {
       counters.partialFailures += 1;
-      deps.succeeded(item.records.slice(0, verdict.firstFailedIndex));
+      if (!(await succeeded(item.records.slice(0, verdict.firstFailedIndex)))) return 'stopped';
       const rest = item.records.slice(verdict.firstFailedIndex);
-      if (exhausted(item.retries)) {
-        const sent = await deps.giveUp({
+      if (verdict.firstFailedIndex > 0) {
+        // The checkpoint moved: what is left comes again as a new batch, its retries unused (see above).
+        work.push({ records: rest, retries: 0, invocations: 0, lastError: null, delayMs: 0 });
+      } else if (exhausted(item.retries)) {
+        const sent = await giveUp({
           records: rest,
           condition: 'RetryAttemptsExhausted',
           invokeCount: item.invocations,
@@ -156,5 +193,5 @@ export async function runBatch(batch: readonly StreamRecord[], deps: BatchRunner
       }
     }
   }
-  return 'done';
+  return (await flush()) ? 'done' : 'stopped';
 }

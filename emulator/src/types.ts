@@ -55,7 +55,10 @@ export interface FunctionTarget {
   timeoutMs: number;
   /** Reported as `context.memoryLimitInMB`. Default 1024. */
   memorySizeMb?: number;
-  /** `invokeIdentityArn` in each record: the execution role. Default derived from the function ARN. */
+  /**
+   * `invokeIdentityArn` in each record: the function's execution role, as AWS sends it. Default
+   * `arn:aws:iam::<account>:role/<function name>-role`, a stand-in.
+   */
   roleArn?: string;
 }
 
@@ -65,7 +68,10 @@ export interface EsmTiming {
   pollIntervalMs?: number;
   /** How often ListShards looks for new shards (splits, merges). Default 1,000. */
   shardDiscoveryIntervalMs?: number;
-  /** Backoff before retrying a failed batch: base * 2^retry, capped. Defaults 100 and 5,000. */
+  /**
+   * Backoff before retrying a failed batch: base * 2^retry, capped. Defaults 1,000 and 10,000, near
+   * the cadence AWS was recorded retrying at (src/timing.ts).
+   */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   /** Wait between attempts to send an on-failure record that could not be sent. Default 1,000. */

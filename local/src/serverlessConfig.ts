@@ -13,7 +13,7 @@ const run = promisify(execFile);
 /** The parts of the resolved config the emulator reads. */
 export interface ResolvedServerlessConfig {
   service?: unknown;
-  provider?: { region?: unknown; timeout?: unknown; memorySize?: unknown };
+  provider?: { region?: unknown; stage?: unknown; timeout?: unknown; memorySize?: unknown };
   functions?: Record<
     string,
     { handler?: unknown; name?: unknown; timeout?: unknown; memorySize?: unknown; events?: unknown }
@@ -27,6 +27,11 @@ export interface StreamFunctionMapping {
   /** The deployed name, e.g. `telemetry-pipeline-local-consumer`. */
   functionName: string;
   functionArn: string;
+  /**
+   * The execution role the records' `invokeIdentityArn` names: the one role the framework makes,
+   * `<service>-<stage>-<region>-lambdaRole`.
+   */
+  roleArn: string;
   /** `handlers/consumer.handler`: module path without extension, then the export name. */
   handler: string;
   timeoutSeconds: number;
@@ -133,6 +138,8 @@ export function streamMappingsFromConfig(
   const region = options.region ?? (typeof config.provider?.region === 'string' ? config.provider.region : 'us-east-1');
   const account = options.accountId ?? LOCAL_ACCOUNT_ID;
   const resolveArn = options.resolveArn ?? localArnResolver(config, { region, accountId: account });
+  const stage = typeof config.provider?.stage === 'string' ? config.provider.stage : 'local';
+  const roleArn = `arn:aws:iam::${account}:role/${String(config.service)}-${stage}-${region}-lambdaRole`;
   const out: StreamFunctionMapping[] = [];
   for (const [functionKey, fn] of Object.entries(config.functions ?? {})) {
     const events = Array.isArray(fn.events) ? (fn.events as unknown[]) : [];
@@ -151,6 +158,7 @@ export function streamMappingsFromConfig(
         functionKey,
         functionName,
         functionArn: `arn:aws:lambda:${region}:${account}:function:${functionName}`,
+        roleArn,
         handler: fn.handler,
         timeoutSeconds: positiveNumber(
           fn.timeout ?? config.provider?.timeout,

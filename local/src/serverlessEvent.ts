@@ -35,10 +35,12 @@ const KNOWN_KEYS = new Set([
   'functionResponseType',
   'destinations',
   'enabled',
-  'consumer',
 ]);
-/** Valid in the framework, but their behaviour is not reproduced: refuse rather than mislead. */
-const NOT_EMULATED = new Set(['tumblingWindowInSeconds', 'filterPatterns']);
+/**
+ * Valid in the framework, but their behaviour is not reproduced (emulator/README.md, "Not implemented"):
+ * refuse rather than mislead. `consumer` is enhanced fan-out, whose throughput and delivery differ from polling.
+ */
+const NOT_EMULATED = new Set(['tumblingWindowInSeconds', 'filterPatterns', 'consumer']);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

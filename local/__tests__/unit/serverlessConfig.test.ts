@@ -23,7 +23,7 @@ const literal = (value: unknown): string => {
 /** Shaped like `serverless print --stage local --format json` prints this project. */
 const printed: ResolvedServerlessConfig = {
   service: 'telemetry-pipeline',
-  provider: { region: 'us-east-1', timeout: 10, memorySize: 512 },
+  provider: { region: 'us-east-1', stage: 'local', timeout: 10, memorySize: 512 },
   functions: {
     ingest: {
       handler: 'handlers/ingest.handler',
@@ -155,6 +155,7 @@ describe('mappingFromServerlessEvent', () => {
       { arn: STREAM_ARN, tumblingWindowInSeconds: 60 },
       /tumblingWindowInSeconds is valid for the framework but not emulated/,
     ],
+    [{ arn: STREAM_ARN, consumer: true }, /consumer is valid for the framework but not emulated/],
     [
       { arn: STREAM_ARN, destinations: { onFailure: { arn: 'arn:aws:sns:us-east-1:000000000000:t', type: 'sns' } } },
       /type "sns" is not emulated/,
@@ -181,6 +182,8 @@ describe('streamMappingsFromConfig', () => {
         functionKey: 'consumer',
         functionName: 'telemetry-pipeline-local-consumer',
         functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:telemetry-pipeline-local-consumer',
+        // The framework's one execution role, as AWS puts it in each record's invokeIdentityArn.
+        roleArn: 'arn:aws:iam::000000000000:role/telemetry-pipeline-local-us-east-1-lambdaRole',
         handler: 'handlers/consumer.handler',
         timeoutSeconds: 60,
         memorySizeMb: 1024,
@@ -192,6 +195,8 @@ describe('streamMappingsFromConfig', () => {
         functionKey: 'relay',
         functionName: 'telemetry-pipeline-local-relay',
         functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:telemetry-pipeline-local-relay',
+        // The framework's one execution role, as AWS puts it in each record's invokeIdentityArn.
+        roleArn: 'arn:aws:iam::000000000000:role/telemetry-pipeline-local-us-east-1-lambdaRole',
         handler: 'handlers/relay.handler',
         timeoutSeconds: 10,
         memorySizeMb: 512,

@@ -295,6 +295,7 @@ async function assemble(
         handler: loadHandler<KinesisBatchHandler>(root, target.handler, options.clients),
         timeoutMs: target.timeoutSeconds * 1000,
         memorySizeMb: target.memorySizeMb,
+        roleArn: target.roleArn,
       },
       mapping: target.mapping,
       region,
