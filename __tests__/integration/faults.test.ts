@@ -85,7 +85,7 @@ function malformedItem(k: number): unknown {
   let deep: unknown = { leaf: true };
   for (let level = 0; level < 70; level += 1) deep = { deep };
   const kinds: unknown[] = [
-    { timestamp: 1_700_000_000_000, k },
+    { source: '', timestamp: 1_700_000_000_000, k },
     { source: 'bad-client', timestamp: 'yesterday', k },
     { source: 'bad-client', timestamp: 1_700_000_000_000, durationMs: -1, k },
     { source: 'bad-client', timestamp: 1_700_000_000_000, eventId: `not-a-uuid-${k}` },

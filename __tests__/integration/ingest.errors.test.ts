@@ -186,7 +186,7 @@ describe('POST /telemetry refusals: status, stable code, nothing put', () => {
     it('refuses a body with no valid event, saying why for each item', async () => {
       const items = [
         'a string',
-        { timestamp: 1 },
+        { source: '', timestamp: 1 },
         { source: 'a' },
         { source: 'a', timestamp: 'yesterday' },
         { source: 'a', timestamp: '2024-05-01T12:00:00' },

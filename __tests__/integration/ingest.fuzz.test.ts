@@ -23,7 +23,7 @@ import fc from 'fast-check';
 import { hashApiKey } from '../../lib/auth/apiKey';
 import { handleIngest, type IngestDeps } from '../../lib/ingest/handleIngest';
 import { createObservability } from '../../lib/lambda/observability';
-import { MAX_NESTING_DEPTH } from '../../lib/telemetry/normalize';
+import { DEFAULT_SOURCE, MAX_NESTING_DEPTH, TIMESTAMP_FIELDS } from '../../lib/telemetry/normalize';
 import type { TelemetryEvent } from '../../lib/telemetry/event';
 import { postTelemetry } from '../helpers/apiEvent';
 import { createStream, testKinesis } from '../helpers/local';
@@ -387,16 +387,18 @@ function expectedEvent(
   sent: Record<string, unknown>,
   eventId: string,
 ): Omit<TelemetryEvent, 'receivedAt' | 'timestamp'> & { timestampMs: number } {
-  const ts = sent.timestamp;
+  // The first timestamp field present; its number is in that field's unit (lib/telemetry/normalize.ts).
+  const field = TIMESTAMP_FIELDS.find(({ name }) => sent[name] !== undefined && sent[name] !== null);
+  const ts = field ? sent[field.name] : undefined;
   return {
     v: 1,
     eventId: typeof sent.eventId === 'string' ? sent.eventId.toLowerCase() : eventId,
-    source: sent.source as string,
+    source: typeof sent.source === 'string' ? sent.source : DEFAULT_SOURCE,
     type: typeof sent.type === 'string' ? sent.type : 'invocation',
     // + 0: a timestamp of -0.1 ms is stored as 0, and toBe tells 0 from -0
-    timestampMs: (typeof ts === 'number' ? Math.trunc(ts) : Date.parse(ts as string)) + 0,
+    timestampMs: (typeof ts === 'number' ? Math.trunc(ts * (field?.unitMs ?? 1)) : Date.parse(ts as string)) + 0,
     durationMs: typeof sent.durationMs === 'number' ? sent.durationMs : null,
-    payload: Object.fromEntries(Object.entries(sent).filter(([key]) => !NAMED_FIELDS.has(key))),
+    payload: Object.fromEntries(Object.entries(sent).filter(([key]) => !NAMED_FIELDS.has(key) && key !== field?.name)),
   };
 }
 
@@ -419,7 +421,7 @@ async function checkStream(answer: Answer, sentItems: readonly unknown[] | undef
     const onStream = JSON.parse(Buffer.from(record.Data ?? []).toString('utf8')) as TelemetryEvent;
     const { timestamp, receivedAt, ...rest } = onStream;
     const { timestampMs, ...expected } = expectedEvent(sent, accepted.eventIds[k] as string);
-    expect(record.PartitionKey).toBe(sent.source);
+    expect(record.PartitionKey).toBe(expected.source);
     expect(rest.eventId).toBe(accepted.eventIds[k]);
     // The payload compared as JSON text: key order and every value exactly as sent.
     expect(JSON.stringify(rest)).toBe(JSON.stringify(expected));

@@ -86,7 +86,10 @@ describe('requests without a valid API key are refused before parsing', () => {
     ['a wrong key', { 'x-api-key': WRONG_KEY }],
     ['the key with a trailing space', { 'x-api-key': `${API_KEY} ` }],
     ['the key in upper case', { 'x-api-key': API_KEY.toUpperCase() }],
-    ['the key in another header', { authorization: `Bearer ${API_KEY}`, 'x-api-token': API_KEY }],
+    // Authorization counts only with the Bearer scheme (requestKey.ts).
+    ['the key in another header', { authorization: API_KEY, 'x-api-token': API_KEY }],
+    ['the key as Basic credentials', { authorization: `Basic ${API_KEY}` }],
+    ['a wrong Bearer key', { authorization: `Bearer ${WRONG_KEY}` }],
     ['a 100 KB key', { 'x-api-key': 'k'.repeat(100_000) }],
   ])('ingest: %s -> 401, the body never read, nothing put', async (_case, keyHeaders) => {
     const watch = observePutRecords(kinesis);

@@ -1,3 +1,4 @@
+import { requestApiKey } from '../../lib/auth/requestKey';
 import { createHash } from 'node:crypto';
 import { apiKeyMatches, hashApiKey } from '../../lib/auth/apiKey';
 import { readApiKeyHashes } from '../../lib/auth/apiKeyHashes';
@@ -38,6 +39,22 @@ describe('API keys', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/entry 2 is not a SHA-256/);
     expect((error as Error).message).not.toContain('my-plain-key');
+  });
+});
+
+describe('requestApiKey: where a request presents its key', () => {
+  it.each([
+    [{ 'x-api-key': 'k1' }, 'k1'],
+    [{ authorization: 'Bearer k2' }, 'k2'],
+    [{ Authorization: 'bearer   k3 ' }, 'k3'],
+    // x-api-key wins when both are sent.
+    [{ 'x-api-key': 'k4', authorization: 'Bearer other' }, 'k4'],
+    [{ authorization: 'k5' }, undefined],
+    [{ authorization: 'Basic k6' }, undefined],
+    [{ authorization: 'Bearer two words' }, undefined],
+    [{}, undefined],
+  ])('%j -> %s', (headers, key) => {
+    expect(requestApiKey({ headers })).toBe(key);
   });
 });
 

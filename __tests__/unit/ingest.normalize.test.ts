@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { EVENT_VERSION, eventProblem, type TelemetryEvent } from '../../lib/telemetry/event';
 import { derivedEventId, EVENT_ID_NAMESPACE } from '../../lib/telemetry/ids';
-import { MAX_NESTING_DEPTH, normalizeEvent, type NormalizeContext } from '../../lib/telemetry/normalize';
+import {
+  DEFAULT_SOURCE,
+  MAX_NESTING_DEPTH,
+  normalizeEvent,
+  type NormalizeContext,
+} from '../../lib/telemetry/normalize';
 import { encodeEvent } from '../../lib/telemetry/event';
 
 const context: NormalizeContext = { index: 0, idempotencyKey: undefined, receivedAt: '2024-05-01T12:00:00.000Z' };
@@ -43,6 +48,27 @@ describe('normalizeEvent', () => {
     });
   });
 
+  it('takes the time stock agents send: @timestamp, time, date; their numbers are epoch seconds, never guessed', () => {
+    // Fluent Bit's http output: `date` in epoch seconds with a fraction, and no source.
+    const fluentBit = accepted({ date: 1_700_000_000.25, log: 'started' });
+    expect(fluentBit).toMatchObject({
+      source: DEFAULT_SOURCE,
+      timestamp: '2023-11-14T22:13:20.250Z',
+      payload: { log: 'started' },
+    });
+    expect(accepted({ source: 's', time: '2024-05-01T12:00:00Z' }).timestamp).toBe('2024-05-01T12:00:00.000Z');
+    expect(accepted({ source: 's', '@timestamp': 1_700_000_000 }).timestamp).toBe('2023-11-14T22:13:20.000Z');
+    // The same number under `timestamp` is milliseconds: the field decides the unit, not the size.
+    expect(accepted({ source: 's', timestamp: 1_700_000_000 }).timestamp).toBe('1970-01-20T16:13:20.000Z');
+    // The first field present wins; the others stay in the payload.
+    const both = accepted({ source: 's', timestamp: 0, date: 1_700_000_000 });
+    expect(both).toMatchObject({ timestamp: '1970-01-01T00:00:00.000Z', payload: { date: 1_700_000_000 } });
+    expect(refusal({ source: 's', date: 'yesterday' })).toMatch(
+      /date must be an ISO 8601 date-time .* or epoch seconds/,
+    );
+    expect(refusal({ source: 's' })).toMatch(/timestamp is required/);
+  });
+
   it('treats null optional fields as absent, and keeps a "__proto__" field as a plain payload field', () => {
     const item = JSON.parse(
       '{"source":"fn","timestamp":0,"type":null,"durationMs":null,"eventId":null,"__proto__":{"polluted":true}}',
@@ -77,6 +103,7 @@ describe('normalizeEvent', () => {
     [{ source: 's', timestamp: Number.NaN }, /timestamp/],
     [{ source: 's', timestamp: '1700000000000' }, /timestamp/],
     [{ source: '', timestamp: 1 }, /source/],
+    [{ source: null, timestamp: 'x' }, /timestamp/],
     [{ source: 1, timestamp: 1 }, /source/],
     [{ source: 's', timestamp: 1, type: 'x'.repeat(129) }, /type/],
     [{ source: 's', timestamp: 1, durationMs: '12' }, /durationMs/],

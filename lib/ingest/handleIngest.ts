@@ -15,6 +15,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { apiKeyMatches, hashApiKey } from '../auth/apiKey';
+import { requestApiKey } from '../auth/requestKey';
 import { errorMessage } from '../errors';
 import type { HttpAnswer } from '../http/answer';
 import { errorAnswer, type HttpFailure } from '../http/errorAnswer';
@@ -54,7 +55,7 @@ interface IngestSummary {
 const UNAUTHORIZED: HttpFailure = {
   status: 401,
   code: 'UNAUTHORIZED',
-  message: 'a valid API key is required in the x-api-key header',
+  message: 'a valid API key is required in the x-api-key header (or Authorization: Bearer <key>)',
 };
 
 function emptySummary(status: number): IngestSummary {
@@ -83,7 +84,7 @@ async function ingest(
   deps: IngestDeps,
 ): Promise<{ answer: HttpAnswer; summary: IngestSummary }> {
   const { config } = deps;
-  const apiKey = headerValue(event, 'x-api-key');
+  const apiKey = requestApiKey(event);
   if (!apiKeyMatches(apiKey, config.apiKeyHashes)) return refuse(UNAUTHORIZED);
 
   const format = bodyFormat(headerValue(event, 'content-type'));

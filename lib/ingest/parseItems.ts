@@ -6,7 +6,10 @@ import { errorMessage } from '../errors';
 import type { HttpFailure } from '../http/errorAnswer';
 import type { BodyFormat } from './bodyFormat';
 
-export type ParsedItem = { ok: true; value: unknown } | { ok: false; code: 'INVALID_JSON'; error: string };
+export type ParsedItem =
+  | { ok: true; value: unknown }
+  // INVALID_EVENT: an OTLP item that maps to no event (lib/otlp/toItems.ts).
+  | { ok: false; code: 'INVALID_JSON' | 'INVALID_EVENT'; error: string };
 
 export type ParseResult = { ok: true; items: ParsedItem[] } | { ok: false; failure: HttpFailure };
 

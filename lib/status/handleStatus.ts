@@ -6,10 +6,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { apiKeyMatches } from '../auth/apiKey';
+import { requestApiKey } from '../auth/requestKey';
 import { errorMessage } from '../errors';
 import { jsonAnswer, type HttpAnswer } from '../http/answer';
 import { errorAnswer } from '../http/errorAnswer';
-import { headerValue } from '../http/headers';
 import type { Observability } from '../lambda/observability';
 import { UUID_PATTERN } from '../telemetry/event';
 import type { Queryable } from '../db/queryable';
@@ -31,11 +31,11 @@ export const DATABASE_RETRY_AFTER_SECONDS = 5;
  */
 export async function handleStatus(event: APIGatewayProxyEventV2, deps: StatusDeps): Promise<HttpAnswer> {
   const { logger, metrics } = deps;
-  if (!apiKeyMatches(headerValue(event, 'x-api-key'), deps.apiKeyHashes)) {
+  if (!apiKeyMatches(requestApiKey(event), deps.apiKeyHashes)) {
     return errorAnswer({
       status: 401,
       code: 'UNAUTHORIZED',
-      message: 'a valid API key is required in the x-api-key header',
+      message: 'a valid API key is required in the x-api-key header (or Authorization: Bearer <key>)',
     });
   }
   const eventId = event.pathParameters?.eventId ?? '';

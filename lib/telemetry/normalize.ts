@@ -9,13 +9,30 @@ import { isPlainObject } from '../errors';
 import { EVENT_VERSION, FIELD_RULES, type TelemetryEvent } from './event';
 
 export const DEFAULT_EVENT_TYPE = 'invocation';
+/**
+ * The source of an item that names none (stock agents send none): what OpenTelemetry SDKs report for
+ * a service without a name, so events from agents and from OTLP without `service.name` sort together.
+ */
+export const DEFAULT_SOURCE = 'unknown_service';
+/**
+ * Where the time may be, in order: the first field present is used. The unit of a number is the
+ * field's, never guessed from its size: `timestamp` is epoch milliseconds (this API's own field);
+ * `@timestamp`, `time` and `date` are epoch seconds, fraction allowed (what Fluent Bit's `date`,
+ * and agents' `time`, carry). A string in any of them is an ISO 8601 date-time with a zone.
+ */
+export const TIMESTAMP_FIELDS: readonly { name: string; unitMs: number }[] = [
+  { name: 'timestamp', unitMs: 1 },
+  { name: '@timestamp', unitMs: 1_000 },
+  { name: 'time', unitMs: 1_000 },
+  { name: 'date', unitMs: 1_000 },
+];
 /** Deeper than any telemetry needs, and well inside what JSON.stringify's recursion and Postgres's jsonb take. */
 export const MAX_NESTING_DEPTH = 64;
 /** Epoch ms of 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: four-digit years, which Postgres and ISO 8601 both take. */
 export const MIN_TIMESTAMP_MS = -62_135_596_800_000;
 export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
 
-/** The fields with a meaning of their own; every other field is payload. */
+/** The fields with a meaning of their own; every other field is payload (but the timestamp field used). */
 const NAMED_FIELDS = new Set(['eventId', 'source', 'timestamp', 'type', 'durationMs']);
 /** A date-time with an explicit zone: without one, the time would depend on the server's time zone. */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
@@ -33,10 +50,10 @@ export interface NormalizeContext {
 
 export type NormalizeResult = { ok: true; event: TelemetryEvent } | { ok: false; error: string };
 
-/** ISO 8601 UTC for an ISO 8601 date-time (with zone) or epoch milliseconds; undefined when neither. */
-function normalizeTimestamp(value: unknown): string | undefined {
+/** ISO 8601 UTC for an ISO 8601 date-time (with zone) or an epoch number in `unitMs`; undefined when neither. */
+function normalizeTimestamp(value: unknown, unitMs: number): string | undefined {
   let ms: number;
-  if (typeof value === 'number') ms = value;
+  if (typeof value === 'number') ms = value * unitMs;
   else if (typeof value === 'string' && ISO_DATE_TIME.test(value)) ms = Date.parse(value);
   else return undefined;
   if (!Number.isFinite(ms) || ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) return undefined;
@@ -91,10 +108,15 @@ function storageProblem(root: Record<string, unknown>): string | undefined {
 }
 
 function fieldProblem(item: Record<string, unknown>): string | undefined {
-  // source is required; the others may be absent or null.
-  const optional = (name: 'eventId' | 'type' | 'durationMs'): string | undefined =>
+  // All may be absent or null (source then takes DEFAULT_SOURCE); present, they must be valid.
+  const optional = (name: 'source' | 'eventId' | 'type' | 'durationMs'): string | undefined =>
     item[name] === undefined || item[name] === null ? undefined : FIELD_RULES[name](item[name]);
-  return FIELD_RULES.source(item.source) ?? optional('eventId') ?? optional('type') ?? optional('durationMs');
+  return optional('source') ?? optional('eventId') ?? optional('type') ?? optional('durationMs');
+}
+
+/** The first timestamp field the item has (not undefined or null), if any. */
+function timestampField(item: Record<string, unknown>): (typeof TIMESTAMP_FIELDS)[number] | undefined {
+  return TIMESTAMP_FIELDS.find(({ name }) => item[name] !== undefined && item[name] !== null);
 }
 
 /**
@@ -110,12 +132,14 @@ export function normalizeEvent(item: unknown, context: NormalizeContext): Normal
   if (!isPlainObject(item)) return { ok: false, error: 'event must be a JSON object' };
   const problem = fieldProblem(item);
   if (problem) return { ok: false, error: problem };
-  const timestamp = normalizeTimestamp(item.timestamp);
+  const field = timestampField(item);
+  const timestamp = field && normalizeTimestamp(item[field.name], field.unitMs);
   if (timestamp === undefined)
     return {
       ok: false,
-      error:
-        'timestamp must be an ISO 8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch milliseconds, between years 0001 and 9999',
+      error: field
+        ? `${field.name} must be an ISO 8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch ${field.unitMs === 1 ? 'milliseconds' : 'seconds'}, between years 0001 and 9999`
+        : 'timestamp is required: an ISO 8601 date-time with a zone or epoch milliseconds (or @timestamp, time or date: ISO 8601 or epoch seconds)',
     };
   const unstorable = storageProblem(item);
   if (unstorable) return { ok: false, error: unstorable };
@@ -127,12 +151,14 @@ export function normalizeEvent(item: unknown, context: NormalizeContext): Normal
       v: EVENT_VERSION,
       eventId:
         clientId ?? (context.idempotencyKey ? derivedEventId(context.idempotencyKey, context.index) : newEventId()),
-      source: item.source as string,
+      source: typeof item.source === 'string' ? item.source : DEFAULT_SOURCE,
       type: typeof item.type === 'string' ? item.type : DEFAULT_EVENT_TYPE,
       timestamp,
       durationMs: typeof item.durationMs === 'number' ? item.durationMs : null,
       // fromEntries defines own properties, so a client field named "__proto__" stays a plain field
-      payload: Object.fromEntries(Object.entries(item).filter(([key]) => !NAMED_FIELDS.has(key))),
+      payload: Object.fromEntries(
+        Object.entries(item).filter(([key]) => !NAMED_FIELDS.has(key) && key !== (field as { name: string }).name),
+      ),
       receivedAt: context.receivedAt,
     },
   };

@@ -89,7 +89,8 @@ export function telemetryItem(random: Random, sources: readonly string[], now: n
 
 /** Ways producers get an item wrong; every one is refused by ingest, item by item. */
 const MALFORMATIONS: readonly ((item: TelemetryItem) => unknown)[] = [
-  ({ source: _source, ...rest }) => rest,
+  // An empty source (a missing one gets the default, unknown_service).
+  (item) => ({ ...item, source: '' }),
   (item) => ({ ...item, timestamp: 'yesterday' }),
   // A date-time without a zone would mean a different instant on every server.
   (item) => ({ ...item, timestamp: '2024-05-01T12:00:00' }),
@@ -103,7 +104,7 @@ const MALFORMATIONS: readonly ((item: TelemetryItem) => unknown)[] = [
 ];
 
 /**
- * An item ingest refuses (missing source, bad timestamp, wrong types, not an object), based on a
+ * An item ingest refuses (empty source, bad timestamp, wrong types, not an object), based on a
  * valid one so that everything else about it looks real.
  *
  * @example
