@@ -24,6 +24,7 @@ import { consumerRow } from './rows/consumer';
 import { endToEndRow } from './rows/endToEnd';
 import { ingestRow } from './rows/ingest';
 import { kinesisCeilingRow } from './rows/kinesisCeiling';
+import { otlpRow } from './rows/otlp';
 import { relayRow } from './rows/relay';
 import { replayRow } from './rows/replay';
 import { markdownTable, terminalTable } from './table';
@@ -59,7 +60,10 @@ async function inProcessRows(options: BenchOptions): Promise<RowResult[]> {
     const ceilingRate = ceiling[0] ? rowRate(ceiling[0]) : undefined;
     rows.push(...ceiling);
     if (options.rows.has('1')) rows.push(...(await consumerRow(ctx, options.consumer)));
-    if (options.rows.has('2')) rows.push(...(await ingestRow(ctx, setup, options.ingest, ceilingRate)));
+    if (options.rows.has('2')) {
+      rows.push(...(await ingestRow(ctx, setup, options.ingest, ceilingRate)));
+      rows.push(...(await otlpRow(ctx, setup, options.ingest)));
+    }
     if (options.rows.has('3')) {
       rows.push(...(await relayRow(ctx, options.throughput, ceilingRate)));
       rows.push(...(await replayRow(ctx, 'record-messages', options.throughput, ceilingRate)));

@@ -282,9 +282,9 @@ describe('roles', () => {
         .map((g) => g.resource),
     ).toContain(JSON.stringify(CENTRAL_STREAM));
     expect(JSON.stringify(template)).not.toMatch(/DATABASE_|ConsumerLambdaFunction|StatusLambdaFunction/);
-    // Only the ingest route: status reads the database, which lives in the central region.
+    // Only the ingest routes: status reads the database, which lives in the central region.
     const routes = ofType(template, 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey);
-    expect(routes).toEqual(['POST /telemetry']);
+    expect(routes.sort()).toEqual(['POST /telemetry', 'POST /v1/logs', 'POST /v1/metrics', 'POST /v1/traces']);
     expectNoWildcardsOnData(template);
   });
 

@@ -204,7 +204,7 @@ describe('packaged CloudFormation template (stage dev)', () => {
     expect(resource('HttpApi').Properties.CorsConfiguration).toBeUndefined();
   });
 
-  it('routes POST /telemetry to ingest and GET /telemetry/{eventId} to status', () => {
+  it('routes POST /telemetry and the OTLP paths to ingest, GET /telemetry/{eventId} to status', () => {
     const routes = Object.fromEntries(
       ofType('AWS::ApiGatewayV2::Route').map(([, route]) => {
         const integration = at(route.Properties, 'Target', 'Fn::Join', '1') as Json[] | undefined;
@@ -217,6 +217,10 @@ describe('packaged CloudFormation template (stage dev)', () => {
     );
     expect(routes).toEqual({
       'POST /telemetry': 'IngestLambdaFunction',
+      // OTLP/HTTP's default paths, served by ingest too.
+      'POST /v1/traces': 'IngestLambdaFunction',
+      'POST /v1/logs': 'IngestLambdaFunction',
+      'POST /v1/metrics': 'IngestLambdaFunction',
       'GET /telemetry/{eventId}': 'StatusLambdaFunction',
     });
     expect(template.Outputs.HttpApiUrl).toBeDefined();

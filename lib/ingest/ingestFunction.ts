@@ -1,10 +1,15 @@
-/** The ingest function (`POST /telemetry`) in the one handler shape (lib/lambda/lambdaHandler.ts). */
+/**
+ * The ingest function in the one handler shape (lib/lambda/lambdaHandler.ts): `POST /telemetry`
+ * (lib/ingest/handleIngest.ts) and the OTLP/HTTP routes `POST /v1/{traces,logs,metrics}`
+ * (lib/otlp/handleOtlp.ts), which share its configuration, its limits and its write path.
+ */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createKinesisClient } from '../aws/kinesisClient';
 import { readAwsConfig } from '../config';
 import type { FunctionDefinition } from '../lambda/lambdaHandler';
 import { readIngestConfig } from './config';
 import { ingestDeadline } from './deadline';
+import { handleOtlp, otlpSignal } from '../otlp/handleOtlp';
 import { handleIngest, type IngestDeps } from './handleIngest';
 
 export const ingestFunction: FunctionDefinition<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, IngestDeps> =
@@ -15,5 +20,9 @@ export const ingestFunction: FunctionDefinition<APIGatewayProxyEventV2, APIGatew
       config: readIngestConfig(env),
       kinesis: createKinesisClient(readAwsConfig(env), undefined, clients),
     }),
-    handle: (event, context, deps) => handleIngest(event, ingestDeadline(context.getRemainingTimeInMillis()), deps),
+    handle: (event, context, deps) => {
+      const deadline = ingestDeadline(context.getRemainingTimeInMillis());
+      const signal = otlpSignal(event.rawPath ?? '');
+      return signal ? handleOtlp(event, signal, deadline, deps) : handleIngest(event, deadline, deps);
+    },
   };

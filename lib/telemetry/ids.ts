@@ -29,3 +29,14 @@ export function derivedEventId(idempotencyKey: string, index: number): string {
 export function newEventId(): string {
   return v7();
 }
+
+/**
+ * The id of an event named by its content (`name` says what it is and whose it is), so that the
+ * same content sent again gets the same id: what makes an OTLP exporter's whole-request retry harmless.
+ *
+ * @example
+ * contentEventId(`otlp:${keyHash}:span:${traceId}:${spanId}`); // the same for every resend of that span
+ */
+export function contentEventId(name: string): string {
+  return v5(name, EVENT_ID_NAMESPACE);
+}

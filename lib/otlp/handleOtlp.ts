@@ -1,0 +1,198 @@
+/**
+ * `POST /v1/traces`, `/v1/logs`, `/v1/metrics`: OTLP/HTTP in, events on the stream, an OTLP answer
+ * out. The same steps, limits and write path as `POST /telemetry` (lib/ingest/handleIngest.ts): the
+ * key before the body, sizes before decompressing, every item checked before anything is put.
+ *
+ * What happens to the items of a request, by answer (what OTLP clients do with each):
+ * - 400, 401, 413, 415: nothing was put; not retried.
+ * - 200: every item is on the stream but the `partial_success.rejected` ones, which are not (not retried).
+ * - 503 + Retry-After: some items may be on the stream, others not. The client resends the whole
+ *   request; each item's id is derived from its content and the caller's key (lib/otlp/toItems.ts),
+ *   so what was already put is stored once.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { apiKeyMatches, hashApiKey } from '../auth/apiKey';
+import { requestApiKey } from '../auth/requestKey';
+import { errorMessage } from '../errors';
+import type { HttpAnswer } from '../http/answer';
+import { headerValue } from '../http/headers';
+import { bodyEncoding } from '../ingest/bodyEncoding';
+import type { IngestDeps } from '../ingest/handleIngest';
+import { STREAM_RETRY_AFTER_SECONDS } from '../ingest/limits';
+import { prepareEvents, type ItemRejection } from '../ingest/prepareEvents';
+import { readBody } from '../ingest/readBody';
+import { putRecords } from '../kinesis/putRecords';
+import { otlpFailure, otlpSuccess, RPC_CODE } from './answers';
+import { OTLP_CONTENT_TYPES, otlpEncoding, type OtlpEncoding } from './encoding';
+import { decodeOtlpJson } from './json/decode';
+import { DEFAULT_DECODE_LIMITS, type OtlpSignal } from './model';
+import { decodeOtlpProtobuf } from './protobuf/decode';
+import { otlpItems } from './toItems';
+
+const SIGNALS: Readonly<Record<string, OtlpSignal>> = {
+  '/v1/traces': 'traces',
+  '/v1/logs': 'logs',
+  '/v1/metrics': 'metrics',
+};
+/** How many refusal reasons the partial-success message quotes. */
+const QUOTED_REJECTIONS = 3;
+
+interface OtlpSummary {
+  signal: OtlpSignal | undefined;
+  status: number;
+  encoding?: OtlpEncoding;
+  receivedBytes: number;
+  items: number;
+  accepted: number;
+  rejected: number;
+  notAccepted: number;
+  error?: string;
+}
+
+/**
+ * The signal an OTLP route serves, from the request path.
+ *
+ * @example
+ * otlpSignal('/v1/traces'); // 'traces'
+ */
+export function otlpSignal(path: string): OtlpSignal | undefined {
+  return SIGNALS[path.replace(/\/+$/, '')];
+}
+
+function rejectionMessage(rejected: readonly ItemRejection[]): string {
+  const quoted = rejected.slice(0, QUOTED_REJECTIONS).map((item) => `item ${item.index}: ${item.error}`);
+  const more = rejected.length > QUOTED_REJECTIONS ? `; and ${rejected.length - QUOTED_REJECTIONS} more` : '';
+  return `${rejected.length} refused: ${quoted.join('; ')}${more}`;
+}
+
+async function exportItems(
+  event: APIGatewayProxyEventV2,
+  signal: OtlpSignal,
+  deadline: number,
+  deps: IngestDeps,
+): Promise<{ answer: HttpAnswer; summary: OtlpSummary }> {
+  const base: OtlpSummary = { signal, status: 0, receivedBytes: 0, items: 0, accepted: 0, rejected: 0, notAccepted: 0 };
+  // Before the content type is known, errors are answered in JSON.
+  const requested = otlpEncoding(headerValue(event, 'content-type'));
+  const fail = (status: number, code: number, message: string, extra: Partial<OtlpSummary> = {}) => ({
+    answer: otlpFailure(status, code, message, requested ?? 'json'),
+    summary: { ...base, ...extra, status, error: message },
+  });
+
+  const apiKey = requestApiKey(event);
+  if (!apiKeyMatches(apiKey, deps.config.apiKeyHashes))
+    return fail(
+      401,
+      RPC_CODE.UNAUTHENTICATED,
+      'a valid API key is required: Authorization: Bearer <key>, or x-api-key',
+    );
+  if (!requested)
+    return fail(
+      415,
+      RPC_CODE.UNIMPLEMENTED,
+      `send ${OTLP_CONTENT_TYPES.protobuf} or ${OTLP_CONTENT_TYPES.json}, not ${JSON.stringify(headerValue(event, 'content-type') ?? '')}`,
+    );
+  const encoding = bodyEncoding(headerValue(event, 'content-encoding'));
+  if (!encoding.ok) return fail(415, RPC_CODE.UNIMPLEMENTED, encoding.failure.message);
+  const body = await readBody(event, encoding.encoding, deps.config.maxBodyBytes);
+  const receivedBytes = body.receivedBytes;
+  if (!body.ok)
+    return fail(
+      body.failure.status,
+      body.failure.status === 413 ? RPC_CODE.RESOURCE_EXHAUSTED : RPC_CODE.INVALID_ARGUMENT,
+      body.failure.message,
+      { receivedBytes },
+    );
+
+  const limits = { ...DEFAULT_DECODE_LIMITS, maxItems: deps.config.maxEventsPerRequest };
+  const decoded =
+    requested === 'protobuf'
+      ? decodeOtlpProtobuf(body.bytes, signal, limits)
+      : decodeOtlpJson(body.bytes, signal, limits);
+  if (!decoded.ok)
+    return fail(
+      400,
+      RPC_CODE.INVALID_ARGUMENT,
+      `the ${requested} body is not a valid export request: ${decoded.message}`,
+      {
+        receivedBytes,
+      },
+    );
+
+  const items = otlpItems(decoded.request, { idScope: hashApiKey(apiKey ?? '') });
+  const receivedAt = new Date((deps.now ?? Date.now)()).toISOString();
+  const { prepared, rejected } = prepareEvents(items, { idempotencyKey: undefined, receivedAt });
+  const counted = { ...base, encoding: requested, receivedBytes, items: items.length, rejected: rejected.length };
+  const partial =
+    rejected.length > 0 ? { rejected: rejected.length, errorMessage: rejectionMessage(rejected) } : undefined;
+  if (prepared.length === 0)
+    return { answer: otlpSuccess(signal, requested, partial), summary: { ...counted, status: 200 } };
+
+  const put = await putRecords(
+    deps.kinesis,
+    prepared.map((item) => item.record),
+    {
+      ...deps.putOptions,
+      stream: deps.config.stream,
+      deadline,
+      onRetry: (retry) => deps.logger.warn('retrying PutRecords entries', { ...retry }),
+    },
+  );
+  if (put.failed.length === 0) {
+    return {
+      answer: otlpSuccess(signal, requested, partial),
+      summary: { ...counted, status: 200, accepted: prepared.length },
+    };
+  }
+  const message = `the stream did not take ${put.failed.length} of ${prepared.length} items in time (${put.failed[0]?.code}): send the request again after Retry-After; items already taken are stored once`;
+  return {
+    answer: otlpFailure(503, RPC_CODE.UNAVAILABLE, message, requested, STREAM_RETRY_AFTER_SECONDS),
+    summary: {
+      ...counted,
+      status: 503,
+      accepted: prepared.length - put.failed.length,
+      notAccepted: put.failed.length,
+      error: message,
+    },
+  };
+}
+
+function record(deps: IngestDeps, summary: OtlpSummary): void {
+  const { metrics, logger } = deps;
+  metrics.addMetric('EventsAccepted', MetricUnit.Count, summary.accepted);
+  metrics.addMetric('EventsRejected', MetricUnit.Count, summary.rejected);
+  metrics.addMetric('EventsNotAccepted', MetricUnit.Count, summary.notAccepted);
+  metrics.addMetric('BytesReceived', MetricUnit.Bytes, summary.receivedBytes);
+  if (summary.status === 401) metrics.addMetric('RequestsUnauthorized', MetricUnit.Count, 1);
+  const level = summary.status >= 500 ? 'error' : summary.status >= 400 ? 'warn' : 'info';
+  logger[level]('otlp request', { ...summary });
+}
+
+/**
+ * Handles one OTLP/HTTP export. `deadline` (epoch ms) bounds the time spent putting records.
+ *
+ * @example
+ * const answer = await handleOtlp(event, 'traces', ingestDeadline(context.getRemainingTimeInMillis()), deps);
+ */
+export async function handleOtlp(
+  event: APIGatewayProxyEventV2,
+  signal: OtlpSignal,
+  deadline: number,
+  deps: IngestDeps,
+): Promise<HttpAnswer> {
+  try {
+    const { answer, summary } = await exportItems(event, signal, deadline, deps);
+    record(deps, summary);
+    return answer;
+  } catch (error) {
+    // Unreachable by design, as in handleIngest: the client still gets an OTLP status, and a 500,
+    // which OTLP clients do not retry blindly; nothing in the request is known to be accepted.
+    deps.logger.error('otlp failed unexpectedly', {
+      error: errorMessage(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+    deps.metrics.addMetric('IngestErrors', MetricUnit.Count, 1);
+    return otlpFailure(500, RPC_CODE.INTERNAL, 'the receiver failed unexpectedly', 'json');
+  }
+}
