@@ -138,6 +138,48 @@ describe('OTLP/HTTP routes (ingest handler)', () => {
     const comparable = (events: TelemetryEvent[]) => events.map(({ receivedAt: _r, ...rest }) => rest);
     expect(comparable(jsonEvents)).toEqual(comparable(protoEvents));
     expect(protoEvents.map((e) => e.payload.spanId)).toEqual(sdkSpans.map((s) => s.spanContext().spanId));
+    // Spans are partitioned by trace id, not by source: one service's request spreads over the shards.
+    const records = (await readAllRecords(kinesis, stream)).slice(before, before + 4);
+    expect(records.map((r) => r.PartitionKey)).toEqual(sdkSpans.map((s) => s.spanContext().traceId));
+  });
+
+  it('answers 200 to an empty protobuf request (zero bytes are a valid, empty export request)', async () => {
+    const answer = await handler(
+      otlpRequest('/v1/metrics', Buffer.alloc(0), { 'x-api-key': API_KEY, 'content-type': 'application/x-protobuf' }),
+      lambdaContext(),
+    );
+    expect(answer.statusCode).toBe(200);
+    expect(bodyOf(answer).length).toBe(0);
+  });
+
+  it('answers 413 before building events when the resource, copied into every event, would grow past the limit', async () => {
+    const request = {
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'blob', value: { stringValue: 'x'.repeat(100_000) } }] },
+          scopeLogs: [
+            {
+              scope: {},
+              logRecords: Array.from({ length: 200 }, (_, i) => ({
+                timeUnixNano: `${1_714_564_800 + i}000000000`,
+                body: { stringValue: `r${i}` },
+              })),
+            },
+          ],
+        },
+      ],
+    };
+    const before = (await readAllRecords(kinesis, stream)).length;
+    const answer = await handler(
+      otlpRequest('/v1/logs', JSON.stringify(request), { 'x-api-key': API_KEY, 'content-type': 'application/json' }),
+      lambdaContext(),
+    );
+    expect(answer.statusCode).toBe(413);
+    expect(JSON.parse(answer.body ?? '')).toEqual({
+      code: 8,
+      message: expect.stringMatching(/send fewer items per request/),
+    });
+    expect(await readAllRecords(kinesis, stream)).toHaveLength(before);
   });
 
   it('takes a gzip body, and answers partial_success for the items it refuses (which are not put)', async () => {

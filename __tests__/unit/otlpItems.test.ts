@@ -351,6 +351,17 @@ describe('otlpItems: log records', () => {
     expect(ids(otlpItems(logs(service, one), OTHER_KEY))).not.toEqual([idOne]);
   });
 
+  it('keeps identical records apart: the nth repeat in a request gets its own id, the same in a resend', () => {
+    // Two `logger.emit` calls with the same body in one millisecond: the SDK gives them the same time.
+    const same = { timeUnixNano: '1714564800000000000', body: 'retrying', attributes: { k: 'v' } };
+    const service = { 'service.name': 'api' };
+    const first = ids(otlpItems(logs(service, same, same, same), KEY));
+    expect(new Set(first).size).toBe(3);
+    expect(ids(otlpItems(logs(service, same, same, same), KEY))).toEqual(first);
+    // The first of them has the id the record alone would have.
+    expect(ids(otlpItems(logs(service, same), KEY))).toEqual([first[0]]);
+  });
+
   it('writes NaN and the infinities as strings, which normalizeEvent stores', () => {
     const record = { timeUnixNano: '1714564800000000000', body: [Number.NaN, Infinity, -Infinity, 1.5] };
     const items = otlpItems(logs({}, record), KEY);

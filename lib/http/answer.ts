@@ -1,6 +1,7 @@
 /**
- * HTTP answers for API Gateway (HTTP API, payload v2). Every answer is JSON, errors included, so a
- * client can always parse what it gets back and switch on a stable `code`.
+ * HTTP answers for API Gateway (HTTP API, payload v2). Every answer of this API's own routes is
+ * JSON, errors included, so a client can always parse what it gets back and switch on a stable
+ * `code`; the OTLP routes answer in OTLP's encodings (lib/otlp/answers.ts).
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 

@@ -22,7 +22,7 @@ export const ingestFunction: FunctionDefinition<APIGatewayProxyEventV2, APIGatew
     }),
     handle: (event, context, deps) => {
       const deadline = ingestDeadline(context.getRemainingTimeInMillis());
-      const signal = otlpSignal(event.rawPath ?? '');
+      const signal = otlpSignal(event);
       return signal ? handleOtlp(event, signal, deadline, deps) : handleIngest(event, deadline, deps);
     },
   };

@@ -34,7 +34,12 @@ export interface PreparedEvents {
  */
 export function prepareEvents(
   items: readonly ParsedItem[],
-  context: { idempotencyKey: string | undefined; receivedAt: string },
+  context: {
+    idempotencyKey: string | undefined;
+    receivedAt: string;
+    /** The Kinesis partition key of each event; default its source (one source's events keep their order). */
+    partitionKey?: (event: TelemetryEvent) => string;
+  },
 ): PreparedEvents {
   const prepared: PreparedEvent[] = [];
   const rejected: ItemRejection[] = [];
@@ -44,7 +49,11 @@ export function prepareEvents(
       rejected.push({ index, code: item.code, error: item.error });
       return;
     }
-    const normalized = normalizeEvent(item.value, { index, ...context });
+    const normalized = normalizeEvent(item.value, {
+      index,
+      idempotencyKey: context.idempotencyKey,
+      receivedAt: context.receivedAt,
+    });
     if (!normalized.ok) {
       rejected.push({ index, code: 'INVALID_EVENT', error: normalized.error });
       return;
@@ -57,7 +66,10 @@ export function prepareEvents(
       rejected.push({ index, code: 'DUPLICATE_EVENT_ID', error: `eventId ${event.eventId} is also item ${first}'s` });
       return;
     }
-    const record: KinesisRecord = { data: encodeEvent(event), partitionKey: event.source };
+    const record: KinesisRecord = {
+      data: encodeEvent(event),
+      partitionKey: context.partitionKey?.(event) ?? event.source,
+    };
     const problem = recordProblem(record);
     if (problem) {
       rejected.push({

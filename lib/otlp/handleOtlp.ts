@@ -23,12 +23,13 @@ import { STREAM_RETRY_AFTER_SECONDS } from '../ingest/limits';
 import { prepareEvents, type ItemRejection } from '../ingest/prepareEvents';
 import { readBody } from '../ingest/readBody';
 import { putRecords } from '../kinesis/putRecords';
+import type { TelemetryEvent } from '../telemetry/event';
 import { otlpFailure, otlpSuccess, RPC_CODE } from './answers';
 import { OTLP_CONTENT_TYPES, otlpEncoding, type OtlpEncoding } from './encoding';
 import { decodeOtlpJson } from './json/decode';
 import { DEFAULT_DECODE_LIMITS, type OtlpSignal } from './model';
 import { decodeOtlpProtobuf } from './protobuf/decode';
-import { otlpItems } from './toItems';
+import { otlpItems, sharedBytes } from './toItems';
 
 const SIGNALS: Readonly<Record<string, OtlpSignal>> = {
   '/v1/traces': 'traces',
@@ -37,6 +38,12 @@ const SIGNALS: Readonly<Record<string, OtlpSignal>> = {
 };
 /** How many refusal reasons the partial-success message quotes. */
 const QUOTED_REJECTIONS = 3;
+/**
+ * Most bytes of resource and scope the events of one request may carry in all (each event holds its
+ * own copy, lib/otlp/toItems.ts): bounds the memory a request can grow to, and the time its put
+ * takes. Over it, 413: send fewer items per request.
+ */
+export const MAX_SHARED_BYTES = 16 * 1024 * 1024;
 
 interface OtlpSummary {
   signal: OtlpSignal | undefined;
@@ -47,17 +54,31 @@ interface OtlpSummary {
   accepted: number;
   rejected: number;
   notAccepted: number;
+  retryRounds?: number;
+  retriedEntries?: number;
   error?: string;
 }
 
 /**
- * The signal an OTLP route serves, from the request path.
+ * The signal an OTLP route serves: from the route key API Gateway matched (a custom domain's base
+ * path does not change it), else the request path.
  *
  * @example
- * otlpSignal('/v1/traces'); // 'traces'
+ * otlpSignal({ routeKey: 'POST /v1/traces', rawPath: '/v1/traces' }); // 'traces'
  */
-export function otlpSignal(path: string): OtlpSignal | undefined {
-  return SIGNALS[path.replace(/\/+$/, '')];
+export function otlpSignal(event: Pick<APIGatewayProxyEventV2, 'routeKey' | 'rawPath'>): OtlpSignal | undefined {
+  const routed = /^POST (\/v1\/\w+)$/.exec(event.routeKey ?? '')?.[1];
+  return SIGNALS[routed ?? event.rawPath ?? ''];
+}
+
+/**
+ * Where an OTLP event goes on the stream: a span by its trace id (a trace stays on one shard), a
+ * log record or data point by its id. Not by source as /telemetry does: one service's whole request
+ * on one shard (1 MB/s) could not be put before the deadline, and OTLP events need no order per source.
+ */
+function otlpPartitionKey(event: TelemetryEvent): string {
+  const traceId = event.payload.traceId;
+  return event.type === 'span' && typeof traceId === 'string' && traceId !== '' ? traceId : event.eventId;
 }
 
 function rejectionMessage(rejected: readonly ItemRejection[]): string {
@@ -97,6 +118,9 @@ async function exportItems(
   if (!encoding.ok) return fail(415, RPC_CODE.UNIMPLEMENTED, encoding.failure.message);
   const body = await readBody(event, encoding.encoding, deps.config.maxBodyBytes);
   const receivedBytes = body.receivedBytes;
+  // Zero bytes are a valid, empty export request in protobuf (and an exporter may send one).
+  if (!body.ok && body.failure.code === 'EMPTY_BODY' && requested === 'protobuf')
+    return { answer: otlpSuccess(signal, requested), summary: { ...base, status: 200, encoding: requested } };
   if (!body.ok)
     return fail(
       body.failure.status,
@@ -114,21 +138,40 @@ async function exportItems(
     return fail(
       400,
       RPC_CODE.INVALID_ARGUMENT,
-      `the ${requested} body is not a valid export request: ${decoded.message}`,
+      `the ${requested === 'json' ? 'JSON' : 'protobuf'} body is not a valid export request: ${decoded.message}`,
       {
         receivedBytes,
       },
     );
 
+  const shared = sharedBytes(decoded.request);
+  if (shared > MAX_SHARED_BYTES)
+    return fail(
+      413,
+      RPC_CODE.RESOURCE_EXHAUSTED,
+      `each event carries its resource and scope attributes: here ${Math.round(shared / 1024 / 1024)} MiB in all, over the ${MAX_SHARED_BYTES / 1024 / 1024} MiB a request may expand to; send fewer items per request`,
+      { receivedBytes },
+    );
   const items = otlpItems(decoded.request, { idScope: hashApiKey(apiKey ?? '') });
   const receivedAt = new Date((deps.now ?? Date.now)()).toISOString();
-  const { prepared, rejected } = prepareEvents(items, { idempotencyKey: undefined, receivedAt });
-  const counted = { ...base, encoding: requested, receivedBytes, items: items.length, rejected: rejected.length };
+  const { prepared, rejected } = prepareEvents(items, {
+    idempotencyKey: undefined,
+    receivedAt,
+    partitionKey: otlpPartitionKey,
+  });
+  const counted: OtlpSummary = {
+    ...base,
+    encoding: requested,
+    receivedBytes,
+    items: items.length,
+    rejected: rejected.length,
+  };
   const partial =
     rejected.length > 0 ? { rejected: rejected.length, errorMessage: rejectionMessage(rejected) } : undefined;
   if (prepared.length === 0)
     return { answer: otlpSuccess(signal, requested, partial), summary: { ...counted, status: 200 } };
 
+  let retryRounds = 0;
   const put = await putRecords(
     deps.kinesis,
     prepared.map((item) => item.record),
@@ -136,9 +179,14 @@ async function exportItems(
       ...deps.putOptions,
       stream: deps.config.stream,
       deadline,
-      onRetry: (retry) => deps.logger.warn('retrying PutRecords entries', { ...retry }),
+      onRetry: (retry) => {
+        retryRounds += 1;
+        deps.logger.warn('retrying PutRecords entries', { ...retry });
+      },
     },
   );
+  counted.retryRounds = retryRounds;
+  counted.retriedEntries = put.retriedEntries;
   if (put.failed.length === 0) {
     return {
       answer: otlpSuccess(signal, requested, partial),
@@ -164,6 +212,8 @@ function record(deps: IngestDeps, summary: OtlpSummary): void {
   metrics.addMetric('EventsRejected', MetricUnit.Count, summary.rejected);
   metrics.addMetric('EventsNotAccepted', MetricUnit.Count, summary.notAccepted);
   metrics.addMetric('BytesReceived', MetricUnit.Bytes, summary.receivedBytes);
+  metrics.addMetric('PutRecordsRetries', MetricUnit.Count, summary.retryRounds ?? 0);
+  metrics.addMetric('PutRecordsRetriedEntries', MetricUnit.Count, summary.retriedEntries ?? 0);
   if (summary.status === 401) metrics.addMetric('RequestsUnauthorized', MetricUnit.Count, 1);
   const level = summary.status >= 500 ? 'error' : summary.status >= 400 ? 'warn' : 'info';
   logger[level]('otlp request', { ...summary });
@@ -193,6 +243,7 @@ export async function handleOtlp(
       stack: error instanceof Error ? error.stack : undefined,
     });
     deps.metrics.addMetric('IngestErrors', MetricUnit.Count, 1);
-    return otlpFailure(500, RPC_CODE.INTERNAL, 'the receiver failed unexpectedly', 'json');
+    const encoding = otlpEncoding(headerValue(event, 'content-type')) ?? 'json';
+    return otlpFailure(500, RPC_CODE.INTERNAL, 'the receiver failed unexpectedly', encoding);
   }
 }

@@ -101,14 +101,31 @@ function refused(error: string): ParsedItem {
   return { ok: false, code: 'INVALID_EVENT', error };
 }
 
-/** The item, with its id: `key` when the item has an identity of its own (a span), else a hash of its content. */
-function event(idScope: string, type: 'span' | 'log' | 'metric', fields: Fields, key?: string): ParsedItem {
-  const value = storable(fields) as Fields;
-  const name = key ?? createHash('sha256').update(stableJson(value)).digest('hex');
-  return { ok: true, value: { eventId: contentEventId(`otlp:${idScope}:${type}:${name}`), ...value } };
+/** Per request: how often each content digest has been seen, so that identical items stay apart. */
+interface Ids {
+  idScope: string;
+  seen: Map<string, number>;
 }
 
-function spanItem(span: OtlpSpan, from: Origin, idScope: string): ParsedItem {
+/**
+ * The item, with its id: `key` when the item has an identity of its own (a span), else a hash of its
+ * content. Two log records (or points) with the same content in one request are two events (an SDK
+ * stamps times to the millisecond: two identical emits in one millisecond look the same): the nth
+ * repeat's id takes its occurrence number, so a resend of the request still gives the same ids.
+ */
+function event(ids: Ids, type: 'span' | 'log' | 'metric', fields: Fields, key?: string): ParsedItem {
+  const value = storable(fields) as Fields;
+  let name = key;
+  if (name === undefined) {
+    const digest = createHash('sha256').update(stableJson(value)).digest('hex');
+    const repeat = ids.seen.get(digest) ?? 0;
+    ids.seen.set(digest, repeat + 1);
+    name = repeat === 0 ? digest : `${digest}#${repeat}`;
+  }
+  return { ok: true, value: { eventId: contentEventId(`otlp:${ids.idScope}:${type}:${name}`), ...value } };
+}
+
+function spanItem(span: OtlpSpan, from: Origin, ids: Ids): ParsedItem {
   if (NO_ID.test(span.traceId)) return refused('span has no traceId (OTLP requires 16 bytes, not all zero)');
   if (NO_ID.test(span.spanId)) return refused('span has no spanId (OTLP requires 8 bytes, not all zero)');
   const timestamp = isoTime(span.startTimeUnixNano);
@@ -117,22 +134,22 @@ function spanItem(span: OtlpSpan, from: Origin, idScope: string): ParsedItem {
   // a span that ends before it starts (or never ended: end 0) has no duration; both times stay in the payload
   const durationMs = elapsed < 0n ? null : Number(elapsed / NANOS_PER_MS) + Number(elapsed % NANOS_PER_MS) / 1e6;
   const fields = { source: from.source, type: 'span', timestamp, durationMs, ...from.shared, ...span };
-  return event(idScope, 'span', fields, `${span.traceId}:${span.spanId}`);
+  return event(ids, 'span', fields, `${span.traceId}:${span.spanId}`);
 }
 
-function logItem(record: OtlpLogRecord, from: Origin, idScope: string): ParsedItem {
+function logItem(record: OtlpLogRecord, from: Origin, ids: Ids): ParsedItem {
   const timestamp = isoTime(record.timeUnixNano) ?? isoTime(record.observedTimeUnixNano);
   if (timestamp === undefined) return refused('log record has neither timeUnixNano nor observedTimeUnixNano');
-  return event(idScope, 'log', { source: from.source, type: 'log', timestamp, ...from.shared, ...record });
+  return event(ids, 'log', { source: from.source, type: 'log', timestamp, ...from.shared, ...record });
 }
 
-function metricItems(metric: OtlpMetric, from: Origin, idScope: string): ParsedItem[] {
+function metricItems(metric: OtlpMetric, from: Origin, ids: Ids): ParsedItem[] {
   const { dataPoints, ...described } = metric;
   return dataPoints.map((point) => {
     const timestamp = isoTime(point.timeUnixNano);
     if (timestamp === undefined)
       return refused(`data point of metric ${JSON.stringify(metric.name.slice(0, 100))} has no timeUnixNano`);
-    return event(idScope, 'metric', {
+    return event(ids, 'metric', {
       source: from.source,
       type: 'metric',
       timestamp,
@@ -152,30 +169,67 @@ function metricItems(metric: OtlpMetric, from: Origin, idScope: string): ParsedI
  * // [{ ok: true, value: { eventId, source: 'checkout', type: 'span', timestamp, durationMs: 12.5, name: 'GET /', ... } }]
  */
 export function otlpItems(request: OtlpRequest, context: { idScope: string }): ParsedItem[] {
-  const { idScope } = context;
+  const ids: Ids = { idScope: context.idScope, seen: new Map() };
   const items: ParsedItem[] = [];
   switch (request.signal) {
     case 'traces':
       for (const resource of request.resourceSpans)
         for (const scope of resource.scopeSpans) {
           const from = origin(resource, scope);
-          for (const span of scope.spans) items.push(spanItem(span, from, idScope));
+          for (const span of scope.spans) items.push(spanItem(span, from, ids));
         }
       break;
     case 'logs':
       for (const resource of request.resourceLogs)
         for (const scope of resource.scopeLogs) {
           const from = origin(resource, scope);
-          for (const record of scope.logRecords) items.push(logItem(record, from, idScope));
+          for (const record of scope.logRecords) items.push(logItem(record, from, ids));
         }
       break;
     case 'metrics':
       for (const resource of request.resourceMetrics)
         for (const scope of resource.scopeMetrics) {
           const from = origin(resource, scope);
-          for (const metric of scope.metrics) for (const item of metricItems(metric, from, idScope)) items.push(item);
+          for (const metric of scope.metrics) for (const item of metricItems(metric, from, ids)) items.push(item);
         }
       break;
   }
   return items;
+}
+
+/**
+ * Bytes of resource and scope that mapping copies into the events: each event carries its
+ * resource's attributes and its scope (a query needs no join), so a large resource over many items
+ * multiplies. Counted before any event is built, so that a request cannot grow past memory.
+ *
+ * @example
+ * if (sharedBytes(request) > MAX_SHARED_BYTES) return tooLarge();
+ */
+export function sharedBytes(request: OtlpRequest): number {
+  let total = 0;
+  const add = (
+    resource: { resource: OtlpResource; schemaUrl?: string },
+    scope: { scope: OtlpScope },
+    items: number,
+  ) => {
+    if (items > 0) total += items * JSON.stringify(storable(origin(resource, scope).shared)).length;
+  };
+  switch (request.signal) {
+    case 'traces':
+      for (const r of request.resourceSpans) for (const s of r.scopeSpans) add(r, s, s.spans.length);
+      break;
+    case 'logs':
+      for (const r of request.resourceLogs) for (const s of r.scopeLogs) add(r, s, s.logRecords.length);
+      break;
+    case 'metrics':
+      for (const r of request.resourceMetrics)
+        for (const s of r.scopeMetrics)
+          add(
+            r,
+            s,
+            s.metrics.reduce((n, m) => n + m.dataPoints.length, 0),
+          );
+      break;
+  }
+  return total;
 }

@@ -14,23 +14,26 @@ export const DEFAULT_EVENT_TYPE = 'invocation';
  * a service without a name, so events from agents and from OTLP without `service.name` sort together.
  */
 export const DEFAULT_SOURCE = 'unknown_service';
+/** Deeper than any telemetry needs, and well inside what JSON.stringify's recursion and Postgres's jsonb take. */
+export const MAX_NESTING_DEPTH = 64;
+/** Epoch ms of 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: four-digit years, which Postgres and ISO 8601 both take. */
+export const MIN_TIMESTAMP_MS = -62_135_596_800_000;
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+
 /**
  * Where the time may be, in order: the first field present is used. The unit of a number is the
  * field's, never guessed from its size: `timestamp` is epoch milliseconds (this API's own field);
  * `@timestamp`, `time` and `date` are epoch seconds, fraction allowed (what Fluent Bit's `date`,
  * and agents' `time`, carry). A string in any of them is an ISO 8601 date-time with a zone.
  */
-export const TIMESTAMP_FIELDS: readonly { name: string; unitMs: number }[] = [
-  { name: 'timestamp', unitMs: 1 },
-  { name: '@timestamp', unitMs: 1_000 },
-  { name: 'time', unitMs: 1_000 },
-  { name: 'date', unitMs: 1_000 },
+export const TIMESTAMP_FIELDS: readonly { name: string; unitMs: number; minNumberMs: number }[] = [
+  { name: 'timestamp', unitMs: 1, minNumberMs: MIN_TIMESTAMP_MS },
+  // Agents' fields: a number before 2000 there is more likely a duration or a date written as digits
+  // (`"date": 20240501`) than a time, so it is refused rather than stored as 1970.
+  { name: '@timestamp', unitMs: 1_000, minNumberMs: 946_684_800_000 },
+  { name: 'time', unitMs: 1_000, minNumberMs: 946_684_800_000 },
+  { name: 'date', unitMs: 1_000, minNumberMs: 946_684_800_000 },
 ];
-/** Deeper than any telemetry needs, and well inside what JSON.stringify's recursion and Postgres's jsonb take. */
-export const MAX_NESTING_DEPTH = 64;
-/** Epoch ms of 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: four-digit years, which Postgres and ISO 8601 both take. */
-export const MIN_TIMESTAMP_MS = -62_135_596_800_000;
-export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
 
 /** The fields with a meaning of their own; every other field is payload (but the timestamp field used). */
 const NAMED_FIELDS = new Set(['eventId', 'source', 'timestamp', 'type', 'durationMs']);
@@ -51,10 +54,12 @@ export interface NormalizeContext {
 export type NormalizeResult = { ok: true; event: TelemetryEvent } | { ok: false; error: string };
 
 /** ISO 8601 UTC for an ISO 8601 date-time (with zone) or an epoch number in `unitMs`; undefined when neither. */
-function normalizeTimestamp(value: unknown, unitMs: number): string | undefined {
+function normalizeTimestamp(value: unknown, unitMs: number, minNumberMs: number): string | undefined {
   let ms: number;
-  if (typeof value === 'number') ms = value * unitMs;
-  else if (typeof value === 'string' && ISO_DATE_TIME.test(value)) ms = Date.parse(value);
+  if (typeof value === 'number') {
+    ms = value * unitMs;
+    if (ms < minNumberMs) return undefined;
+  } else if (typeof value === 'string' && ISO_DATE_TIME.test(value)) ms = Date.parse(value);
   else return undefined;
   if (!Number.isFinite(ms) || ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) return undefined;
   return new Date(Math.trunc(ms)).toISOString();
@@ -133,12 +138,12 @@ export function normalizeEvent(item: unknown, context: NormalizeContext): Normal
   const problem = fieldProblem(item);
   if (problem) return { ok: false, error: problem };
   const field = timestampField(item);
-  const timestamp = field && normalizeTimestamp(item[field.name], field.unitMs);
+  const timestamp = field && normalizeTimestamp(item[field.name], field.unitMs, field.minNumberMs);
   if (timestamp === undefined)
     return {
       ok: false,
       error: field
-        ? `${field.name} must be an ISO 8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch ${field.unitMs === 1 ? 'milliseconds' : 'seconds'}, between years 0001 and 9999`
+        ? `${field.name} must be an ISO 8601 date-time with a zone (e.g. 2024-05-01T12:00:00Z) or epoch ${field.unitMs === 1 ? 'milliseconds, between years 0001 and 9999' : 'seconds, between years 2000 and 9999'}`
         : 'timestamp is required: an ISO 8601 date-time with a zone or epoch milliseconds (or @timestamp, time or date: ISO 8601 or epoch seconds)',
     };
   const unstorable = storageProblem(item);
