@@ -67,6 +67,9 @@ describe('normalizeEvent', () => {
       /date must be an ISO 8601 date-time .* or epoch seconds/,
     );
     expect(refusal({ source: 's' })).toMatch(/timestamp is required/);
+    // Numbers before 2000 in an agent's field are more likely a duration or digits of a date than a time.
+    expect(refusal({ source: 's', date: 20240501 })).toMatch(/between years 2000 and 9999/);
+    expect(refusal({ source: 's', time: 12.5 })).toMatch(/time must be/);
   });
 
   it('treats null optional fields as absent, and keeps a "__proto__" field as a plain payload field', () => {
