@@ -280,11 +280,7 @@ describe('decodeOtlpJson: what the SDK does not write', () => {
     expect(failure(tracesBody({ flags: 2 ** 32 }))).toMatch(`${at}.flags: must be an unsigned 32-bit integer`);
   });
 
-  it('reads only lowerCamelCase keys: snake_case ones are unknown fields, ignored like any other', () => {
-    expect(decoded({ resource_spans: [{ scope_spans: [{ spans: [{}] }] }] }, 'traces')).toEqual({
-      signal: 'traces',
-      resourceSpans: [],
-    });
+  it('reads only lowerCamelCase keys: snake_case ones inside are unknown fields, ignored like any other', () => {
     expect(firstSpan({ trace_id: 'ab'.repeat(16), name: 'n', start_time_unix_nano: '5', future: { x: 1 } })).toEqual({
       traceId: '',
       spanId: '',
@@ -292,8 +288,22 @@ describe('decodeOtlpJson: what the SDK does not write', () => {
       startTimeUnixNano: '0',
       endTimeUnixNano: '0',
     });
-    // another signal's body is, for this one, a body of unknown fields
-    expect(decoded({ resourceLogs: [{ scopeLogs: [] }] }, 'traces')).toEqual({ signal: 'traces', resourceSpans: [] });
+  });
+
+  it('refuses a body without the top-level field of its signal: snake_case names, or another signal on this path', () => {
+    // Accepting either would store nothing and answer 200: the sender would never know.
+    for (const [body, signal] of [
+      [{ resource_spans: [{ scope_spans: [{ spans: [{}] }] }] }, 'traces'],
+      [{ resourceLogs: [{ scopeLogs: [] }] }, 'traces'],
+    ] as const) {
+      const result = decodeOtlpJson(Buffer.from(JSON.stringify(body)), signal);
+      expect(result).toEqual({
+        ok: false,
+        message: expect.stringMatching(/^no resourceSpans in the body .*lowerCamelCase/),
+      });
+    }
+    // An empty object is an empty request, as an empty protobuf body is.
+    expect(decoded({}, 'traces')).toEqual({ signal: 'traces', resourceSpans: [] });
   });
 
   it('reads doubles from numbers and strings, NaN and the infinities kept as numbers', () => {

@@ -78,6 +78,12 @@ function decodeRequest(root: JsonObject, signal: OtlpSignal, walk: Walk): OtlpRe
   }
 }
 
+const TOP_LEVEL: Readonly<Record<OtlpSignal, string>> = {
+  traces: 'resourceSpans',
+  logs: 'resourceLogs',
+  metrics: 'resourceMetrics',
+};
+
 /**
  * Decodes an OTLP/JSON export request for `signal`. Never throws for any input: a body that is not
  * UTF-8, not JSON, not an export request, with attribute values nested more than
@@ -109,6 +115,18 @@ export function decodeOtlpJson(
     return { ok: false, message: `the body is not JSON: ${errorMessage(error)}` };
   }
   if (!isPlainObject(body)) return { ok: false, message: 'the body must be a JSON object (an export request)' };
+  // Unknown fields are ignored (OTLP), but a body of nothing else is a sender's mistake (snake_case
+  // names, or another signal's request on this path): accepting it would store nothing and say 200.
+  const field = TOP_LEVEL[signal];
+  const keys = Object.keys(body);
+  if (keys.length > 0 && !keys.includes(field))
+    return {
+      ok: false,
+      message: `no ${field} in the body (it has ${keys
+        .slice(0, 5)
+        .map((key) => JSON.stringify(key))
+        .join(', ')}): OTLP/JSON uses lowerCamelCase names, and this path takes ${signal}`,
+    };
   try {
     const walk: Walk = {
       maxDepth: limits.maxValueDepth,
