@@ -17,6 +17,7 @@
  * - stop(): the invocation in flight finishes (or times out); everything not done stays on the
  *   stream past the last checkpoint (`stats.shards`, which `resumeFrom` takes back).
  */
+import { randomUUID } from 'node:crypto';
 import { ListShardsCommand, type ListShardsCommandOutput, type Shard } from '@aws-sdk/client-kinesis';
 import { EmulatorConfigError, errorMessage } from './errors';
 import { invokeHandler } from './invokeHandler';
@@ -80,7 +81,13 @@ export function startEventSourceMapping(options: StartEsmOptions): EventSourceMa
   if (!Number.isFinite(fn.timeoutMs) || fn.timeoutMs <= 0)
     throw new EmulatorConfigError(`fn.timeoutMs must be a positive number, got ${fn.timeoutMs}`);
   const sqs = options.sqs;
-  if (mapping.onFailure && !sqs) throw new EmulatorConfigError('mapping.onFailure is set but no sqs client was given');
+  const toS3 = mapping.onFailure !== undefined && 'bucketArn' in mapping.onFailure;
+  if (mapping.onFailure && !toS3 && !sqs)
+    throw new EmulatorConfigError('mapping.onFailure is an SQS queue but no sqs client was given');
+  if (toS3 && !options.s3)
+    throw new EmulatorConfigError('mapping.onFailure is an S3 bucket but no s3 client was given');
+  // AWS gives every mapping a UUID; S3 on-failure object keys start with it.
+  const mappingUuid = options.uuid ?? randomUUID();
 
   const log = options.log ?? (() => undefined);
   const warn = throttledLog(log);
@@ -96,9 +103,11 @@ export function startEventSourceMapping(options: StartEsmOptions): EventSourceMa
   };
 
   const sender =
-    mapping.onFailure && sqs
+    mapping.onFailure && (sqs || options.s3)
       ? new OnFailureSender({
-          sqs,
+          ...(sqs ? { sqs } : {}),
+          ...(options.s3 ? { s3: options.s3 } : {}),
+          mappingUuid,
           target: mapping.onFailure,
           isStopping: () => stopping,
           sleep: (ms) => stopWakeup.wait(ms),
@@ -135,7 +144,8 @@ export function startEventSourceMapping(options: StartEsmOptions): EventSourceMa
       );
       return true;
     }
-    if (!(await sender.send(message))) return false;
+    const delivered = toS3 ? buildKinesisEvent(failed.records, eventSource).Records : [];
+    if (!(await sender.send(message, delivered))) return false;
     counters.onFailureMessages += 1;
     counters.recordsSentToOnFailure += failed.records.length;
     log(`${prefix} ${failed.condition}: on-failure record sent for ${failed.records.length} record(s) ${range}`);

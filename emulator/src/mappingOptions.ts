@@ -50,20 +50,23 @@ export function validateMapping(mapping: MappingOptions): MappingOptions {
   boolean('bisectBatchOnFunctionError', mapping.bisectBatchOnFunctionError);
   integerIn('parallelizationFactor', mapping.parallelizationFactor, 1, 10);
   boolean('reportBatchItemFailures', mapping.reportBatchItemFailures);
-  if (
-    mapping.onFailure &&
-    !/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(mapping.onFailure.queueArn)
-  ) {
-    throw new EmulatorConfigError(
-      `onFailure.queueArn must be an SQS queue ARN, got ${JSON.stringify(mapping.onFailure.queueArn)}`,
-    );
-  }
-  // AWS documents no FIFO queue as an on-failure destination, and Lambda's on-failure SendMessage
-  // carries no MessageGroupId, which a FIFO queue refuses: the shard would wait forever.
-  if (mapping.onFailure?.queueArn.endsWith('.fifo')) {
-    throw new EmulatorConfigError(
-      `onFailure.queueArn names a FIFO queue (${mapping.onFailure.queueArn}): use a standard queue as the on-failure destination`,
-    );
+  const target = mapping.onFailure;
+  if (target && 'bucketArn' in target) {
+    if (!/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(target.bucketArn))
+      throw new EmulatorConfigError(
+        `onFailure.bucketArn must be an S3 bucket ARN, got ${JSON.stringify(target.bucketArn)}`,
+      );
+  } else if (target) {
+    if (!/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(target.queueArn))
+      throw new EmulatorConfigError(
+        `onFailure.queueArn must be an SQS queue ARN, got ${JSON.stringify(target.queueArn)}`,
+      );
+    // AWS documents no FIFO queue as an on-failure destination, and Lambda's on-failure SendMessage
+    // carries no MessageGroupId, which a FIFO queue refuses: the shard would wait forever.
+    if (target.queueArn.endsWith('.fifo'))
+      throw new EmulatorConfigError(
+        `onFailure.queueArn names a FIFO queue (${target.queueArn}): use a standard queue as the on-failure destination`,
+      );
   }
   return mapping;
 }

@@ -3,6 +3,7 @@
  * function, the stream, the mapping as Lambda knows it) and what it reports.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 
@@ -15,12 +16,24 @@ export type KinesisBatchHandler = (
 
 export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 
-/** Where Lambda sends its on-failure record. Only SQS is emulated. */
-export interface OnFailureTarget {
+/** An SQS queue as the on-failure destination: the on-failure record, metadata only. */
+export interface SqsOnFailureTarget {
   queueArn: string;
   /** Looked up with GetQueueUrl (queue name from the ARN) when not given. */
   queueUrl?: string;
 }
+
+/**
+ * An S3 bucket as the on-failure destination: the on-failure record plus `payload.Records`, the
+ * failed batch's records as the function received them, one object per failed batch.
+ */
+export interface S3OnFailureTarget {
+  /** `arn:aws:s3:::<bucket>`. */
+  bucketArn: string;
+}
+
+/** Where Lambda sends its on-failure record. SQS and S3 are emulated (not SNS or Kafka). */
+export type OnFailureTarget = SqsOnFailureTarget | S3OnFailureTarget;
 
 /** The event source mapping's settings, with AWS's names and meanings. */
 export interface MappingOptions {
@@ -80,8 +93,12 @@ export interface EsmTiming {
 
 export interface StartEsmOptions {
   kinesis: KinesisClient;
-  /** Needed when `mapping.onFailure` is set. */
+  /** Needed when `mapping.onFailure` is an SQS queue. */
   sqs?: SQSClient;
+  /** Needed when `mapping.onFailure` is an S3 bucket. */
+  s3?: S3Client;
+  /** The mapping's UUID, in S3 on-failure object keys. Default: a random one. */
+  uuid?: string;
   /** kinesalite knows no StreamARN parameters: calls name the stream; the ARN goes into events. */
   stream: { name: string; arn: string };
   fn: FunctionTarget;

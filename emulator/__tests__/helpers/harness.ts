@@ -4,6 +4,7 @@
  * Shared by esm.test.ts and conformance.test.ts.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { putRecords } from '../../../lib/kinesis/putRecords';
 import { HandlerProbe } from '../../../__tests__/helpers/esmHandlers';
@@ -55,6 +56,9 @@ export interface HarnessSetup {
   resumeFrom?: Record<string, string>;
   timing?: EsmTiming;
   roleArn?: string;
+  /** For an S3 on-failure destination (`mapping.onFailure: { bucketArn }`). */
+  s3?: S3Client;
+  uuid?: string;
 }
 
 export type StartHarness = (
@@ -95,6 +99,8 @@ export function harnessFor(kinesis: KinesisClient, sqs: SQSClient, running: Even
     const esm = startEventSourceMapping({
       kinesis: setup.kinesisClient ?? kinesis,
       sqs: setup.sqsClient ?? sqs,
+      ...(setup.s3 ? { s3: setup.s3 } : {}),
+      ...(setup.uuid ? { uuid: setup.uuid } : {}),
       ...(setup.resumeFrom ? { resumeFrom: setup.resumeFrom } : {}),
       stream: { name: stream, arn: streamArn },
       fn: {

@@ -14,6 +14,7 @@
  * where AWS states nothing (emulator/README.md, "Where it models").
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type EventSourceMapping, type KinesisBatchHandler, type OnFailureMessage, validateMapping } from '../../src';
@@ -294,6 +295,52 @@ describe(`conformance with AWS (${RECORDING}, recorded 2025-11-25)`, () => {
     const records = (h.probe.events[0] as KinesisStreamEvent).Records;
     expect(records.map((record) => record.invokeIdentityArn)).toEqual([roleArn, roleArn]);
     expect(dataOf(h.probe.events[0] as KinesisStreamEvent)).toEqual(['a', 'b']);
+  });
+
+  it('test_kinesis_event_source_mapping_with_s3_on_failure_destination: the object is the record plus payload.Records as delivered', async () => {
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: process.env.TEST_SQS_ENDPOINT,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const bucket = `failures-${Date.now().toString(36)}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const uuid = '7f3c2a10-9d4e-4b8a-a1c2-3e5f6a7b8c9d';
+    let sequenceNumbers: string[] = [];
+    const h = await harness(
+      throwAlways,
+      { batchSize: 1, maximumRetryAttempts: 1, onFailure: { bucketArn: `arn:aws:s3:::${bucket}` } },
+      { s3, uuid, before: async ({ put }) => void (sequenceNumbers = await put(['{"raise_error":1}'])) },
+    );
+    await h.esm.drained();
+
+    expect(h.probe.batches).toHaveLength(2);
+    const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(Contents).toHaveLength(1);
+    const key = Contents[0]?.Key ?? '';
+    expect(key).toMatch(
+      new RegExp(
+        `^aws/lambda/${uuid}/shardId-000000000000/\\d{4}/\\d{2}/\\d{2}/\\d{4}-\\d{2}-\\d{2}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`,
+      ),
+    );
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const body = JSON.parse(await (object.Body?.transformToString() ?? '')) as OnFailureMessage & {
+      payload: { Records: KinesisStreamEvent['Records'] };
+    };
+    expect(Object.keys(body)).toEqual([...MESSAGE_KEYS, 'payload']);
+    expect(body).toMatchObject({
+      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      KinesisBatchInfo: {
+        startSequenceNumber: sequenceNumbers[0],
+        endSequenceNumber: sequenceNumbers[0],
+        batchSize: 1,
+      },
+    });
+    // The records exactly as the function received them.
+    expect(body.payload.Records).toEqual((h.probe.events[0] as KinesisStreamEvent).Records);
+    expect(await h.onFailureMessages()).toEqual([]);
   });
 
   it('not recorded, documented: bisection reports records that failed one after another as one range', async () => {

@@ -245,7 +245,9 @@ describe('streamMappingsFromConfig', () => {
       expect(found.mapping.reportBatchItemFailures).toBe(stream.functionResponseType === 'ReportBatchItemFailures');
       expect(found.streamArn).toMatch(/^arn:aws:kinesis:[a-z0-9-]+:000000000000:stream\/.+-local-.+$/);
       if (stream.destinations)
-        expect(found.mapping.onFailure?.queueArn).toMatch(/^arn:aws:sqs:[a-z0-9-]+:000000000000:.+-local-.+$/);
+        expect(found.mapping.onFailure).toEqual({
+          queueArn: expect.stringMatching(/^arn:aws:sqs:[a-z0-9-]+:000000000000:.+-local-.+$/),
+        });
     }
   }, 60_000);
 });
