@@ -30,6 +30,7 @@ import { MAX_IDEMPOTENCY_KEY_LENGTH } from './limits';
 import { parseItems } from './parseItems';
 import { prepareEvents, type PreparedEvent } from './prepareEvents';
 import { readBody } from './readBody';
+import { recordRequest } from './requestMetrics';
 
 export interface IngestDeps extends Observability {
   kinesis: KinesisClient;
@@ -159,19 +160,6 @@ async function ingest(
   };
 }
 
-function record(deps: IngestDeps, summary: IngestSummary): void {
-  const { metrics, logger } = deps;
-  metrics.addMetric('EventsAccepted', MetricUnit.Count, summary.accepted);
-  metrics.addMetric('EventsRejected', MetricUnit.Count, summary.rejected);
-  metrics.addMetric('EventsNotAccepted', MetricUnit.Count, summary.notAccepted);
-  metrics.addMetric('BytesReceived', MetricUnit.Bytes, summary.receivedBytes);
-  metrics.addMetric('PutRecordsRetries', MetricUnit.Count, summary.retryRounds);
-  metrics.addMetric('PutRecordsRetriedEntries', MetricUnit.Count, summary.retriedEntries);
-  if (summary.status === 401) metrics.addMetric('RequestsUnauthorized', MetricUnit.Count, 1);
-  const level = summary.status >= 500 ? 'error' : summary.status >= 400 ? 'warn' : 'info';
-  logger[level]('ingest request', { ...summary });
-}
-
 /**
  * Handles one `POST /telemetry` API Gateway v2 event; `deadline` (epoch ms) bounds the time spent
  * putting records (see `ingestDeadline`). Adds metrics to `deps.metrics`; the caller publishes them.
@@ -186,7 +174,7 @@ export async function handleIngest(
 ): Promise<HttpAnswer> {
   try {
     const { answer, summary } = await ingest(event, deadline, deps);
-    record(deps, summary);
+    recordRequest(deps, 'ingest request', summary);
     return answer;
   } catch (error) {
     // Unreachable by design: every step returns its failures. Should a bug get here, the client

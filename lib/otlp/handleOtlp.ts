@@ -22,6 +22,7 @@ import type { IngestDeps } from '../ingest/handleIngest';
 import { STREAM_RETRY_AFTER_SECONDS } from '../ingest/limits';
 import { prepareEvents, type ItemRejection } from '../ingest/prepareEvents';
 import { readBody } from '../ingest/readBody';
+import { recordRequest } from '../ingest/requestMetrics';
 import { putRecords } from '../kinesis/putRecords';
 import type { TelemetryEvent } from '../telemetry/event';
 import { otlpFailure, otlpSuccess, RPC_CODE } from './answers';
@@ -206,19 +207,6 @@ async function exportItems(
   };
 }
 
-function record(deps: IngestDeps, summary: OtlpSummary): void {
-  const { metrics, logger } = deps;
-  metrics.addMetric('EventsAccepted', MetricUnit.Count, summary.accepted);
-  metrics.addMetric('EventsRejected', MetricUnit.Count, summary.rejected);
-  metrics.addMetric('EventsNotAccepted', MetricUnit.Count, summary.notAccepted);
-  metrics.addMetric('BytesReceived', MetricUnit.Bytes, summary.receivedBytes);
-  metrics.addMetric('PutRecordsRetries', MetricUnit.Count, summary.retryRounds ?? 0);
-  metrics.addMetric('PutRecordsRetriedEntries', MetricUnit.Count, summary.retriedEntries ?? 0);
-  if (summary.status === 401) metrics.addMetric('RequestsUnauthorized', MetricUnit.Count, 1);
-  const level = summary.status >= 500 ? 'error' : summary.status >= 400 ? 'warn' : 'info';
-  logger[level]('otlp request', { ...summary });
-}
-
 /**
  * Handles one OTLP/HTTP export. `deadline` (epoch ms) bounds the time spent putting records.
  *
@@ -233,7 +221,7 @@ export async function handleOtlp(
 ): Promise<HttpAnswer> {
   try {
     const { answer, summary } = await exportItems(event, signal, deadline, deps);
-    record(deps, summary);
+    recordRequest(deps, 'otlp request', summary);
     return answer;
   } catch (error) {
     // Unreachable by design, as in handleIngest: the client still gets an OTLP status, and a 500,

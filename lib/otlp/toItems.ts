@@ -160,6 +160,47 @@ function metricItems(metric: OtlpMetric, from: Origin, ids: Ids): ParsedItem[] {
   });
 }
 
+/** One scope of a request, with how many items it holds and how to map them. */
+interface ScopeGroup {
+  resource: { resource: OtlpResource; schemaUrl?: string };
+  scope: { scope: OtlpScope; schemaUrl?: string };
+  count: number;
+  map(from: Origin, ids: Ids): ParsedItem[];
+}
+
+/** The request's scopes in order (resource → scope), whichever signal it carries: the one walk of a request. */
+function scopeGroups(request: OtlpRequest): ScopeGroup[] {
+  switch (request.signal) {
+    case 'traces':
+      return request.resourceSpans.flatMap((resource) =>
+        resource.scopeSpans.map((scope) => ({
+          resource,
+          scope,
+          count: scope.spans.length,
+          map: (from: Origin, ids: Ids) => scope.spans.map((span) => spanItem(span, from, ids)),
+        })),
+      );
+    case 'logs':
+      return request.resourceLogs.flatMap((resource) =>
+        resource.scopeLogs.map((scope) => ({
+          resource,
+          scope,
+          count: scope.logRecords.length,
+          map: (from: Origin, ids: Ids) => scope.logRecords.map((record) => logItem(record, from, ids)),
+        })),
+      );
+    case 'metrics':
+      return request.resourceMetrics.flatMap((resource) =>
+        resource.scopeMetrics.map((scope) => ({
+          resource,
+          scope,
+          count: scope.metrics.reduce((n, metric) => n + metric.dataPoints.length, 0),
+          map: (from: Origin, ids: Ids) => scope.metrics.flatMap((metric) => metricItems(metric, from, ids)),
+        })),
+      );
+  }
+}
+
 /**
  * Maps a decoded OTLP request to one parsed item per span, log record or data point, for
  * prepareEvents (which normalizes, checks sizes and refuses duplicate ids).
@@ -170,31 +211,7 @@ function metricItems(metric: OtlpMetric, from: Origin, ids: Ids): ParsedItem[] {
  */
 export function otlpItems(request: OtlpRequest, context: { idScope: string }): ParsedItem[] {
   const ids: Ids = { idScope: context.idScope, seen: new Map() };
-  const items: ParsedItem[] = [];
-  switch (request.signal) {
-    case 'traces':
-      for (const resource of request.resourceSpans)
-        for (const scope of resource.scopeSpans) {
-          const from = origin(resource, scope);
-          for (const span of scope.spans) items.push(spanItem(span, from, ids));
-        }
-      break;
-    case 'logs':
-      for (const resource of request.resourceLogs)
-        for (const scope of resource.scopeLogs) {
-          const from = origin(resource, scope);
-          for (const record of scope.logRecords) items.push(logItem(record, from, ids));
-        }
-      break;
-    case 'metrics':
-      for (const resource of request.resourceMetrics)
-        for (const scope of resource.scopeMetrics) {
-          const from = origin(resource, scope);
-          for (const metric of scope.metrics) for (const item of metricItems(metric, from, ids)) items.push(item);
-        }
-      break;
-  }
-  return items;
+  return scopeGroups(request).flatMap((group) => group.map(origin(group.resource, group.scope), ids));
 }
 
 /**
@@ -207,29 +224,7 @@ export function otlpItems(request: OtlpRequest, context: { idScope: string }): P
  */
 export function sharedBytes(request: OtlpRequest): number {
   let total = 0;
-  const add = (
-    resource: { resource: OtlpResource; schemaUrl?: string },
-    scope: { scope: OtlpScope },
-    items: number,
-  ) => {
-    if (items > 0) total += items * JSON.stringify(storable(origin(resource, scope).shared)).length;
-  };
-  switch (request.signal) {
-    case 'traces':
-      for (const r of request.resourceSpans) for (const s of r.scopeSpans) add(r, s, s.spans.length);
-      break;
-    case 'logs':
-      for (const r of request.resourceLogs) for (const s of r.scopeLogs) add(r, s, s.logRecords.length);
-      break;
-    case 'metrics':
-      for (const r of request.resourceMetrics)
-        for (const s of r.scopeMetrics)
-          add(
-            r,
-            s,
-            s.metrics.reduce((n, m) => n + m.dataPoints.length, 0),
-          );
-      break;
-  }
+  for (const { resource, scope, count } of scopeGroups(request))
+    if (count > 0) total += count * JSON.stringify(storable(origin(resource, scope).shared)).length;
   return total;
 }
