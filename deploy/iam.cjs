@@ -3,6 +3,7 @@
 'use strict';
 
 const { databaseSecret } = require('./database.cjs');
+const { failureStatements } = require('./failures.cjs');
 
 const STREAM = { 'Fn::GetAtt': ['TelemetryStream', 'Arn'] };
 const QUEUE = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
@@ -51,6 +52,7 @@ async function iamStatements(settings, resolveVariable) {
       ],
       Resource: [QUEUE],
     },
+    ...failureStatements(settings),
   ];
   if (settings.hasRelay) {
     // A target in another account also needs a resource policy on that stream granting this role.

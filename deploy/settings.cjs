@@ -4,6 +4,7 @@
 
 const ROLES = ['all', 'edge', 'central'];
 const DATABASE_MODES = ['external', 'managed'];
+const FAILURE_DESTINATIONS = ['s3', 'sqs'];
 
 /** A configuration mistake: printed as its message alone (the framework prints a thrown error's stack). */
 class StageConfigError extends Error {
@@ -67,12 +68,20 @@ async function readSettings(resolveVariable) {
     backupRetentionDays: number('databaseBackupRetentionDays', await param('databaseBackupRetentionDays'), 1, 35),
     secretKmsKeyArn: String(await param('databaseSecretKmsKeyArn')).trim(),
   };
+  const failures = {
+    destination: oneOf('failureDestination', await param('failureDestination'), FAILURE_DESTINATIONS),
+    // An object must outlive the DLQ message announcing it (the queue keeps messages 14 days).
+    retentionDays: number('failuresRetentionDays', await param('failuresRetentionDays'), 15, 3650),
+    bucketName: String(await param('failuresBucketName')).trim(),
+    retainOnDelete: flag('failuresBucketRetain', await param('failuresBucketRetain')),
+  };
   const settings = {
     stage,
     role,
     relayTargets,
     network,
     database,
+    failures,
     hasDatabase: role !== 'edge',
     // The relay is what an edge stage is for; a central stage fans out only when given targets.
     hasRelay: role !== 'central' || relayTargets.length > 0,
@@ -96,7 +105,7 @@ function checkIds(name, ids, kind) {
     if (!AWS_ID[kind].test(id)) throw new StageConfigError(`param ${name}: ${JSON.stringify(id)} is not a ${kind} id`);
 }
 
-function check({ role, relayTargets, network, database, hasDatabase, inVpc }) {
+function check({ role, relayTargets, network, database, failures, hasDatabase, inVpc }) {
   checkIds('subnetIds', network.subnetIds, 'subnet');
   checkIds('securityGroupIds', network.securityGroupIds, 'sg');
   checkIds('routeTableIds', network.routeTableIds, 'rtb');
@@ -116,6 +125,10 @@ function check({ role, relayTargets, network, database, hasDatabase, inVpc }) {
   if (database.secretKmsKeyArn && !/^arn:aws[\w-]*:kms:[\w-]+:\d{12}:key\/[\w-]+$/.test(database.secretKmsKeyArn))
     throw new StageConfigError(
       'param databaseSecretKmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+    );
+  if (failures.bucketName && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(failures.bucketName))
+    throw new StageConfigError(
+      'param failuresBucketName must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
     );
   if (database.minCapacity > database.maxCapacity)
     throw new StageConfigError('param databaseMinCapacity is above databaseMaxCapacity');

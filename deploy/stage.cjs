@@ -6,6 +6,7 @@
 
 const { functionsBlock, deployedFunctions } = require('./functions.cjs');
 const { databaseResources } = require('./database.cjs');
+const { failureResources } = require('./failures.cjs');
 const { endpointResources } = require('./network.cjs');
 const { iamStatements, relayTargetArns } = require('./iam.cjs');
 const { migrationExtensions, migrationResources } = require('./migrations.cjs');
@@ -22,13 +23,18 @@ async function resources(settings, resolveVariable) {
   const functions = deployedFunctions(settings);
   const iteratorAgeAlarmMs = Number(await resolveVariable('param:iteratorAgeAlarmMs'));
   const database = databaseResources(settings, names);
+  const failures = failureResources(settings, names, {
+    region: String(await resolveVariable('self:provider.region')),
+    dlqAgeAlarmSeconds: Number(await resolveVariable('param:dlqAgeAlarmSeconds')),
+  });
   const Resources = {
+    ...failures.Resources,
     ...endpointResources(settings, names),
     ...database.Resources,
     ...(await migrationResources(settings, resolveVariable)),
     ...monitoringResources(functions, names, iteratorAgeAlarmMs),
   };
-  const Outputs = { ...database.Outputs };
+  const Outputs = { ...database.Outputs, ...failures.Outputs };
   if (settings.hasRelay && settings.relayTargets.length === 0) {
     // Where the relay writes unless relayTargets names existing streams.
     Resources.RelayTargetStream = {
@@ -45,7 +51,19 @@ async function resources(settings, resolveVariable) {
   if (settings.hasRelay) {
     Outputs.RelayTargets = { Description: 'Streams the relay writes to', Value: relayTargetsValue(settings) };
   }
-  return { Resources, Outputs, extensions: migrationExtensions(settings) };
+  return { Resources, Outputs, extensions: mergeExtensions(migrationExtensions(settings), failures.extensions) };
+}
+
+/** Two sets of `resources.extensions`, one resource's DependsOn lists joined and Properties merged. */
+function mergeExtensions(...sets) {
+  const merged = {};
+  for (const set of sets)
+    for (const [id, extension] of Object.entries(set)) {
+      const into = (merged[id] ??= {});
+      if (extension.DependsOn) into.DependsOn = [...(into.DependsOn ?? []), ...extension.DependsOn];
+      if (extension.Properties) into.Properties = { ...into.Properties, ...extension.Properties };
+    }
+  return merged;
 }
 
 /** RELAY_TARGETS as the relay reads it: comma-separated ARNs (the stack's own target is the only one, or absent). */

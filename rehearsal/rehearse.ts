@@ -33,7 +33,7 @@ import { startTlsPostgres, type TlsPostgres } from '../local/src/tlsPostgres';
 const ROOT = path.resolve(__dirname, '..');
 const REGION = 'us-east-1';
 const SERVICE = 'telemetry-pipeline';
-const STAGE = `rehearsal${randomBytes(3).toString('hex')}`;
+const STAGE = `rh${randomBytes(3).toString('hex')}`;
 const STACK = `${SERVICE}-${STAGE}`;
 const STEP_TIMEOUT_MS = 180_000;
 

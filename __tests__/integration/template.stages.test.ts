@@ -18,6 +18,9 @@ const ROUTE_TABLE = 'rtb-0123456789abcdef0';
 const NETWORK = [`subnetIds=${SUBNETS}`, `securityGroupIds=${FUNCTION_GROUP}`, `vpcId=${VPC}`];
 const CENTRAL_STREAM = 'arn:aws:kinesis:eu-west-1:123456789012:stream/telemetry-pipeline-prod-telemetry';
 const DATABASE_FUNCTIONS = ['Status', 'Consumer', 'Fill', 'Migrate'];
+const FAILED_BATCH_OBJECTS = '${FailuresBucket.Arn}/aws/lambda/*';
+const BUCKET_ARN = { 'Fn::GetAtt': ['FailuresBucket', 'Arn'] };
+const DLQ_ARN = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 interface Resource {
@@ -88,7 +91,14 @@ function lintErrors(file: string): string {
 function expectNoWildcardsOnData(template: Template): void {
   const onData = grants(template).filter(({ action }) => /^(kinesis|sqs|s3|secretsmanager):/.test(action));
   expect(onData.length).toBeGreaterThan(0);
-  for (const grant of onData) expect(grant.resource).not.toContain('*');
+  // The one wildcard: the objects Lambda writes under the failures bucket's prefix.
+  for (const grant of onData) expect(grant.resource.replace(FAILED_BATCH_OBJECTS, '')).not.toContain('*');
+}
+
+/** The failure destination of the mapping for a function. */
+function destinationOf(template: Template, fn: string): Json {
+  const mapping = template.Resources[`${fn}EventSourceMappingKinesisTelemetryStream`] as Resource;
+  return (mapping.Properties.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination;
 }
 
 beforeAll(async () => {
@@ -285,6 +295,9 @@ describe('roles', () => {
     // Only the ingest routes: status reads the database, which lives in the central region.
     const routes = ofType(template, 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey);
     expect(routes.sort()).toEqual(['POST /telemetry', 'POST /v1/logs', 'POST /v1/metrics', 'POST /v1/traces']);
+    // The relay's failed batches are kept in the edge's own bucket and announced on its own queue.
+    expect(destinationOf(template, 'Relay')).toEqual(BUCKET_ARN);
+    expect(template.Resources.FailuresBucket?.Type).toBe('AWS::S3::Bucket');
     expectNoWildcardsOnData(template);
   });
 
@@ -293,12 +306,43 @@ describe('roles', () => {
     expect(functionIds(template)).toEqual(['Consumer', 'Fill', 'Ingest', 'Migrate', 'Replay', 'Status']);
     expect(template.Resources.RelayTargetStream).toBeUndefined();
     expect(template.Outputs.TelemetryStreamArn).toBeDefined();
+    expect(destinationOf(template, 'Consumer')).toEqual(BUCKET_ARN);
     expectNoWildcardsOnData(template);
   });
 
   (HAS_CFN_LINT ? it : it.skip)('both pass cfn-lint without errors', () => {
     expect(lintErrors(edge.file)).toBe('');
     expect(lintErrors(central.file)).toBe('');
+  });
+});
+
+describe('failureDestination=sqs: the metadata-only destination, as before the failures bucket', () => {
+  let packaged: Packaged;
+  beforeAll(async () => {
+    packaged = await packageWith('dev', ['failureDestination=sqs']);
+  }, 60_000);
+
+  it('sends both mappings to the DLQ and creates no bucket, bucket policy, queue policy or S3 grant', () => {
+    const { template } = packaged;
+    expect(destinationOf(template, 'Consumer')).toEqual(DLQ_ARN);
+    expect(destinationOf(template, 'Relay')).toEqual(DLQ_ARN);
+    expect(template.Resources.FailuresBucket).toBeUndefined();
+    expect(template.Resources.DeadLetterQueuePolicy).toBeUndefined();
+    expect(template.Outputs.FailuresBucketName).toBeUndefined();
+    expect(grants(template).filter(({ action }) => action.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('alarms on DLQ age at the dlqAgeAlarmSeconds param, before the stream drops the ranges messages name', () => {
+    const alarm = packaged.template.Resources.DeadLetterQueueAgeAlarm as Resource;
+    expect(alarm.Properties).toMatchObject({
+      AlarmName: 'telemetry-pipeline-dev-dlq-age-near-retention',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 62100,
+    });
+  });
+
+  (HAS_CFN_LINT ? it : it.skip)('passes cfn-lint without errors', () => {
+    expect(lintErrors(packaged.file)).toBe('');
   });
 });
 
@@ -334,6 +378,9 @@ describe('a wrong combination fails packaging with one clear sentence', () => {
     [['databaseProxy=true'], 'param databaseProxy=true needs database=managed'],
     [['databaseSecretKmsKeyArn=alias/mine'], 'param databaseSecretKmsKeyArn must be a KMS key ARN'],
     [['subnetIds=subnet-1', `securityGroupIds=${FUNCTION_GROUP}`], 'param subnetIds: "subnet-1" is not a subnet id'],
+    [['failureDestination=sns'], 'param failureDestination must be one of s3, sqs'],
+    [['failuresRetentionDays=7'], 'param failuresRetentionDays must be a number from 15 to 3650'],
+    [['failuresBucketName=Failed_Batches'], 'param failuresBucketName must be a valid S3 bucket name'],
   ])(
     '%j',
     async (params, message) => {
@@ -341,4 +388,12 @@ describe('a wrong combination fails packaging with one clear sentence', () => {
     },
     60_000,
   );
+
+  it('a stage name too long for the derived bucket name, unless failuresBucketName is set', async () => {
+    await expect(packageWith('integration-tests', [])).rejects.toThrow(
+      "the failures bucket's name telemetry-pipeline-integration-tests-failures-<account>-us-east-1 is not a valid S3 bucket name",
+    );
+    const { template } = await packageWith('integration-tests', ['failuresBucketName=acme-telemetry-failures']);
+    expect(template.Resources.FailuresBucket?.Properties.BucketName).toEqual({ 'Fn::Sub': 'acme-telemetry-failures' });
+  }, 120_000);
 });

@@ -129,6 +129,7 @@ function grantedOn(target: Json): Set<string> {
 
 const STREAM_ARN = { 'Fn::GetAtt': ['TelemetryStream', 'Arn'] };
 const DLQ_ARN = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
+const BUCKET_ARN = { 'Fn::GetAtt': ['FailuresBucket', 'Arn'] };
 
 beforeAll(async () => {
   service = await offlineService(ROOT);
@@ -227,14 +228,14 @@ describe('packaged CloudFormation template (stage dev)', () => {
   });
 
   it.each(['consumer', 'relay'] as const)(
-    '%s reads the stream in batches, bisects, reports item failures and dead-letters to the queue',
+    '%s reads the stream in batches, bisects, reports item failures and sends failed batches to the failures bucket',
     (name) => {
       const mapping = mappingFor(name);
       expect(mapping).toMatchObject({
         EventSourceArn: STREAM_ARN,
         BisectBatchOnFunctionError: true,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        DestinationConfig: { OnFailure: { Destination: DLQ_ARN } },
+        DestinationConfig: { OnFailure: { Destination: BUCKET_ARN } },
         Enabled: true,
       });
       expect(['TRIM_HORIZON', 'LATEST']).toContain(mapping.StartingPosition);
@@ -242,14 +243,84 @@ describe('packaged CloudFormation template (stage dev)', () => {
       expect(mapping.ParallelizationFactor as number).toBeGreaterThanOrEqual(1);
       expect(mapping.ParallelizationFactor as number).toBeLessThanOrEqual(10);
       expect(mapping.MaximumRetryAttempts as number).toBeGreaterThanOrEqual(1);
-      // Lambda gives up on a batch at this age and dead-letters its range; the replay can re-read the
-      // range only while the stream still holds it.
+      // Lambda gives up on a batch at this age (well inside the stream's retention, so a stage switched
+      // to failureDestination sqs can still re-read the range).
       const retentionSeconds = (resource('TelemetryStream').Properties.RetentionPeriodHours as number) * 3600;
       expect(mapping.MaximumRecordAgeInSeconds as number).toBeGreaterThanOrEqual(60);
       expect(mapping.MaximumRecordAgeInSeconds as number).toBeLessThan(retentionSeconds);
       expect(resource('DeadLetterQueue').Type).toBe('AWS::SQS::Queue');
     },
   );
+
+  it('keeps failed batches in an encrypted, private, TLS-only bucket that expires them and announces each on the DLQ', () => {
+    const bucket = resource('FailuresBucket');
+    expect(bucket.Type).toBe('AWS::S3::Bucket');
+    expect(bucket.Properties.BucketName).toEqual({
+      'Fn::Sub': 'telemetry-pipeline-dev-failures-${AWS::AccountId}-${AWS::Region}',
+    });
+    expect(at(bucket.Properties, 'BucketEncryption', 'ServerSideEncryptionConfiguration', '0')).toEqual({
+      ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
+    });
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    // Past the queue's 14 days: an object outlives the message that announces it.
+    expect(at(bucket.Properties, 'LifecycleConfiguration', 'Rules', '0')).toMatchObject({
+      Status: 'Enabled',
+      ExpirationInDays: 30,
+    });
+    expect(at(bucket.Properties, 'NotificationConfiguration', 'QueueConfigurations')).toEqual([
+      {
+        Event: 's3:ObjectCreated:*',
+        Queue: DLQ_ARN,
+        Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'aws/lambda/' }] } },
+      },
+    ]);
+    // S3 checks the queue policy when the notification is set: the bucket comes after it.
+    expect((bucket as Resource & { DependsOn?: string[] }).DependsOn).toContain('DeadLetterQueuePolicy');
+
+    const bucketPolicy = obj(at(resource('FailuresBucketPolicy').Properties, 'PolicyDocument'), 'bucket policy');
+    expect(bucketPolicy.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [BUCKET_ARN, { 'Fn::Sub': '${FailuresBucket.Arn}/*' }],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    ]);
+    const queuePolicy = resource('DeadLetterQueuePolicy').Properties;
+    expect(queuePolicy.Queues).toEqual([{ Ref: 'DeadLetterQueue' }]);
+    expect(at(queuePolicy, 'PolicyDocument', 'Statement')).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: DLQ_ARN,
+        // The bucket's own name (the policy cannot wait for the bucket) and this account only.
+        Condition: {
+          ArnEquals: {
+            'aws:SourceArn': {
+              'Fn::Sub': 'arn:${AWS::Partition}:s3:::telemetry-pipeline-dev-failures-${AWS::AccountId}-${AWS::Region}',
+            },
+          },
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        },
+      }),
+    ]);
+    expect(template.Outputs.FailuresBucketName?.Value).toEqual({ Ref: 'FailuresBucket' });
+  });
+
+  it('lets the functions write failed batches to the bucket and the replay read them, and nothing more in S3', () => {
+    const objects = { 'Fn::Sub': '${FailuresBucket.Arn}/aws/lambda/*' };
+    expect([...grantedOn(objects)].sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect([...grantedOn(BUCKET_ARN)]).toEqual(['s3:ListBucket']);
+    const s3 = statements().filter((statement) => actions(statement).some((action) => action.startsWith('s3:')));
+    expect(s3.flatMap(actions).sort()).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+  });
 
   it('batches 1,000 records for the consumer and 500 (one PutRecords) for the relay', () => {
     expect(mappingFor('consumer').BatchSize).toBe(1000);
@@ -267,7 +338,7 @@ describe('packaged CloudFormation template (stage dev)', () => {
     expect(String(queue.MaximumMessageSize)).toBe(env('consumer').DLQ_MAX_MESSAGE_BYTES);
   });
 
-  it('alarms on iterator age, a non-empty DLQ, DLQ age near the stream retention, and write throttling', () => {
+  it('alarms on iterator age, a non-empty DLQ, DLQ age near the queue retention, and write throttling', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
     const find = (namespace: string, metric: string, dimension: Json): JsonObject => {
       const found = alarms.filter(
@@ -289,12 +360,10 @@ describe('packaged CloudFormation template (stage dev)', () => {
       ComparisonOperator: 'GreaterThanThreshold',
     });
     const age = find('AWS/SQS', 'ApproximateAgeOfOldestMessage', queueName);
-    const retentionSeconds = (resource('TelemetryStream').Properties.RetentionPeriodHours as number) * 3600;
-    const recordAge = mappingFor('consumer').MaximumRecordAgeInSeconds as number;
-    // A DLQ message can be up to `recordAge` younger than the records it names: alarm well before
-    // those records leave the stream.
-    expect(age.Threshold as number).toBeLessThan(retentionSeconds - recordAge);
-    expect(age.Threshold as number).toBeGreaterThan((retentionSeconds - recordAge) / 2);
+    // With failed batches in the bucket, what a message can outlive is the queue's own retention.
+    const queueRetention = resource('DeadLetterQueue').Properties.MessageRetentionPeriod as number;
+    expect(age.Threshold as number).toBeLessThan(queueRetention);
+    expect(age.Threshold as number).toBeGreaterThan(queueRetention / 2);
     find('AWS/Kinesis', 'WriteProvisionedThroughputExceeded', { Ref: 'TelemetryStream' });
     expect(resource('AlarmTopic').Type).toBe('AWS::SNS::Topic');
   });
@@ -470,18 +539,14 @@ describe('function zips', () => {
 });
 
 describe('other stages resolve offline', () => {
-  it('prod: more shards, a week of retention, parallel batches, more retries', () => {
+  it('prod: more shards, a week of retention, parallel batches, more retries, a failures bucket kept on removal', () => {
     const stream = obj(at(prodConfig, 'resources', 'Resources', 'TelemetryStream', 'Properties'), 'prod stream');
     expect(stream).toMatchObject({ ShardCount: 4, RetentionPeriodHours: 168 });
     const event = obj(at(prodConfig, 'functions', 'consumer', 'events', '0', 'stream'), 'prod consumer event');
     expect(event).toMatchObject({ batchSize: 1000, parallelizationFactor: 2, maximumRetryAttempts: 10 });
-    const alarm = obj(
-      at(prodConfig, 'resources', 'Resources', 'DeadLetterQueueAgeAlarm', 'Properties'),
-      'prod DLQ age alarm',
-    );
-    const window = 168 * 3600 - (event.maximumRecordAgeInSeconds as number);
-    expect(alarm.Threshold as number).toBeLessThan(window);
-    expect(alarm.Threshold as number).toBeGreaterThan(window / 2);
+    expect(at(prodConfig, 'resources', 'Resources', 'FailuresBucket', 'DeletionPolicy')).toBe('Retain');
+    expect(at(prodConfig, 'resources', 'Resources', 'FailuresBucket', 'UpdateReplacePolicy')).toBe('Retain');
+    expect(resource('FailuresBucket')).toMatchObject({ DeletionPolicy: 'Delete' });
   });
 
   it('local: a plain DATABASE_URL, the local API key hash, one shard, 24 h, from the trim horizon', () => {
