@@ -43,6 +43,8 @@ export interface AwsConfig {
   region: string;
   kinesisEndpoint: string | undefined;
   sqsEndpoint: string | undefined;
+  /** The failures bucket's endpoint (locally fauxqs, which serves S3 beside SQS); absent in most tests. */
+  s3Endpoint?: string | undefined;
   /**
    * How Kinesis calls name a stream given by ARN: `arn` (what cross-account access needs) or `name`
    * (for endpoints that know no StreamARN parameter, such as kinesalite). `KINESIS_STREAM_ADDRESSING`;
@@ -82,6 +84,7 @@ export function readAwsConfig(env: Env): AwsConfig {
     region: optionalString(env, 'AWS_REGION') ?? optionalString(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
     kinesisEndpoint,
     sqsEndpoint: endpoint(env, 'AWS_ENDPOINT_URL_SQS') ?? endpoint(env, 'AWS_ENDPOINT_URL'),
+    s3Endpoint: endpoint(env, 'AWS_ENDPOINT_URL_S3') ?? endpoint(env, 'AWS_ENDPOINT_URL'),
     streamAddressing: addressing ?? (kinesisEndpoint === undefined ? 'arn' : 'name'),
   };
 }

@@ -15,7 +15,9 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createKinesisClient } from '../../lib/aws/kinesisClient';
+import { createS3Client } from '../../lib/aws/s3Client';
 import { createSqsClient } from '../../lib/aws/sqsClient';
 import type { AwsConfig } from '../../lib/config';
 
@@ -30,6 +32,8 @@ export function testAwsConfig(): AwsConfig {
     region: 'us-east-1',
     kinesisEndpoint: required('TEST_KINESIS_ENDPOINT'),
     sqsEndpoint: required('TEST_SQS_ENDPOINT'),
+    // fauxqs serves S3 on the same port as SQS.
+    s3Endpoint: required('TEST_SQS_ENDPOINT'),
     streamAddressing: 'name',
   };
 }
@@ -40,6 +44,10 @@ export function testKinesis(): KinesisClient {
 
 export function testSqs(): SQSClient {
   return createSqsClient(testAwsConfig());
+}
+
+export function testS3(): S3Client {
+  return createS3Client(testAwsConfig());
 }
 
 export function uniqueName(prefix: string): string {

@@ -7,6 +7,7 @@ import { packRecordMessages } from '../../lib/dlq/packRecords';
 import { parseDlqMessage } from '../../lib/dlq/parseDlqMessage';
 import type { DlqRecord, RecordMessageHeader } from '../../lib/dlq/recordMessage';
 import { sendToDlq } from '../../lib/dlq/send';
+import { s3ObjectCreatedEvent, s3TestEvent } from '../../local/src/stack/s3Notifications';
 import { createQueue, receiveAll, testAwsConfig, testSqs } from '../helpers/local';
 
 const header: RecordMessageHeader = {
@@ -121,6 +122,32 @@ describe('parseDlqMessage', () => {
     expect(parsed.kind === 'lambda-failure' && parsed.message.responseContext.functionError).toBeNull();
   });
 
+  it("reads S3's notification of a failed batch (its key decoded) and its test event", () => {
+    const body = s3ObjectCreatedEvent({
+      bucket: 'telemetry-pipeline-dev-failures-000000000000-us-east-1',
+      key: 'aws/lambda/uuid/shardId-000000000000/2026/12/02/2026-12-02T01.02.03 a+b:c',
+      size: 12,
+      region: 'eu-west-1',
+      body: 'twelve bytes',
+    });
+    // S3 sends keys form-encoded: the space as "+", "+" and ":" percent-encoded.
+    expect(body).toContain('2026-12-02T01.02.03+a%2Bb%3Ac');
+    expect(parseDlqMessage(body)).toEqual({
+      kind: 's3-objects',
+      message: {
+        objects: [
+          {
+            bucket: 'telemetry-pipeline-dev-failures-000000000000-us-east-1',
+            key: 'aws/lambda/uuid/shardId-000000000000/2026/12/02/2026-12-02T01.02.03 a+b:c',
+            size: 12,
+            region: 'eu-west-1',
+          },
+        ],
+      },
+    });
+    expect(parseDlqMessage(s3TestEvent('b'))).toEqual({ kind: 's3-test' });
+  });
+
   it('reads an on-failure record missing fields the replay does not use, but not one missing its range or condition', () => {
     const sparse = {
       requestContext: { condition: 'RecordAgeExceeded' },
@@ -171,6 +198,20 @@ describe('parseDlqMessage', () => {
       /neither data nor omittedDataBytes/,
     ],
     ['empty records', JSON.stringify({ version: 1, kind: 'records', ...header, records: [] }), /non-empty array/],
+    [
+      'an S3 notification of a removed object',
+      JSON.stringify({
+        Records: [{ eventSource: 'aws:s3', eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: 'b' } } }],
+      }),
+      /is "ObjectRemoved:Delete", not ObjectCreated/,
+    ],
+    [
+      'an S3 notification without a key',
+      JSON.stringify({
+        Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: {} } }],
+      }),
+      /names no object key/,
+    ],
   ])('refuses %s with a clear error', (_name, body, message) => {
     expect(() => parseDlqMessage(body)).toThrow(DlqMessageError);
     expect(() => parseDlqMessage(body)).toThrow(message);

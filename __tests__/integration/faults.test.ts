@@ -288,6 +288,7 @@ async function dlqContents(sqs: SQSClient, queueUrl: string): Promise<DlqContent
       contents.onFailureRecords += parsed.message.KinesisBatchInfo.batchSize;
       continue;
     }
+    if (parsed.kind !== 'records') throw new Error(`this run sends failed batches to the queue, not ${parsed.kind}`);
     contents.recordMessages += 1;
     for (const record of parsed.message.records)
       contents.poison.push(`${parsed.message.reason}|${record.data ?? 'omitted'}`);

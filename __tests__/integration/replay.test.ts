@@ -18,6 +18,7 @@ import {
   readAllRecords,
   receiveAll,
   testKinesis,
+  testS3,
   testSqs,
 } from '../helpers/local';
 
@@ -97,6 +98,7 @@ function run(f: Fixture, options: Partial<ReplayOptions> = {}) {
   return replayQueue(
     {
       sqs: f.sqs,
+      s3: testS3(),
       kinesisFor: () => f.kinesis,
       resolveStream: streamResolver({ region: 'us-east-1', streamAddressing: 'name' }),
     },

@@ -16,7 +16,7 @@ import { putRecords } from '../../lib/kinesis/putRecords';
 import { streamResolver } from '../../lib/kinesis/streamRef';
 import { resolveMessage } from '../../lib/replay/resolveMessage';
 import { streamArnOf } from '../helpers/kinesisEvent';
-import { createStream, readAllRecords, testKinesis } from '../helpers/local';
+import { createStream, readAllRecords, testKinesis, testS3 } from '../helpers/local';
 
 const RECORDS = 150;
 const SEED = Number(process.env.REPLAY_RANGE_SEED ?? Date.now() % 1_000_000);
@@ -84,6 +84,7 @@ const range = fc.tuple(fc.nat(), fc.nat(), fc.nat({ max: 40 })).map(([pick, star
 
 const deps = (): Parameters<typeof resolveMessage>[1] => ({
   kinesisFor: () => kinesis,
+  s3: testS3(),
   resolveStream: streamResolver({ region: 'us-east-1', streamAddressing: 'name' }),
   deadline: Date.now() + 60_000,
 });

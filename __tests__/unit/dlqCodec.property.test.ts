@@ -8,6 +8,7 @@
  * Pure functions: no services needed.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { S3Client } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { DlqMessageError } from '../../lib/dlq/errors';
 import { DeadLetterError } from '../../lib/errors';
@@ -207,6 +208,8 @@ describe('DLQ record messages (fast-check)', () => {
               ...(
                 await resolveMessage(parseDlqMessage(body), {
                   kinesisFor: noKinesis,
+                  // Never called: inline records need no bucket.
+                  s3: new S3Client({ region: 'us-east-1' }),
                   resolveStream: streamResolver({ region: 'us-east-1', streamAddressing: 'name' }),
                   deadline: Date.now() + 1_000,
                 })

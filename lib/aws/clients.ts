@@ -4,6 +4,7 @@
  * only, so a function's bundle still loads just the SDK clients it builds.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
 export interface ClientOverrides {
@@ -11,4 +12,6 @@ export interface ClientOverrides {
   kinesis?: (region: string) => KinesisClient;
   /** Used instead of building the SQS client. */
   sqs?: () => SQSClient;
+  /** Used instead of building the S3 client (the replay reads failed batches with it). */
+  s3?: () => S3Client;
 }

@@ -1,15 +1,19 @@
 /**
- * Reads a dead-letter message body into one of the two kinds the DLQ carries, checking every field a
+ * Reads a dead-letter message body into one of the kinds the DLQ carries, checking every field a
  * replay relies on, so a malformed message is reported with what is wrong instead of failing later.
  */
 import { isPlainObject as isObject } from '../errors';
 import { DlqMessageError } from './errors';
 import type { KinesisBatchInfo, LambdaFailureRecord } from './lambdaFailure';
 import { RECORD_MESSAGE_VERSION, type DlqRecord, type RecordMessage } from './recordMessage';
+import { isS3Notification, isS3TestEvent, parseS3Notification, type S3Notification } from './s3Notification';
 
 export type DlqMessage =
   | { kind: 'records'; message: RecordMessage }
-  | { kind: 'lambda-failure'; message: LambdaFailureRecord };
+  | { kind: 'lambda-failure'; message: LambdaFailureRecord }
+  | { kind: 's3-objects'; message: S3Notification }
+  /** S3's check of a newly configured notification: names nothing, dropped by the replay. */
+  | { kind: 's3-test' };
 
 type Json = Record<string, unknown>;
 
@@ -107,7 +111,7 @@ const isCount = (value: unknown): value is number => typeof value === 'number' &
  * record with some other field missing or null (e.g. a batch that aged out before any invocation)
  * must still be replayed before the stream's retention drops its range, not kept as unreadable.
  */
-function parseLambdaFailure(value: Json): LambdaFailureRecord {
+export function parseLambdaFailure(value: Json): LambdaFailureRecord {
   const request = isObject(value.requestContext) ? value.requestContext : {};
   const response = isObject(value.responseContext) ? value.responseContext : {};
   const functionError = response.functionError;
@@ -130,8 +134,10 @@ function parseLambdaFailure(value: Json): LambdaFailureRecord {
 }
 
 /**
- * Recognises our record message (`kind: 'records'`) and Lambda's Kinesis on-failure record
- * (`KinesisBatchInfo`); throws `DlqMessageError` saying what is wrong with anything else.
+ * Recognises our record message (`kind: 'records'`), Lambda's Kinesis on-failure record
+ * (`KinesisBatchInfo`) and S3's notification of a failed batch written to the failures bucket
+ * (`Records` of `aws:s3` events, or its `s3:TestEvent`); throws `DlqMessageError` saying what is
+ * wrong with anything else.
  *
  * @example
  * const parsed = parseDlqMessage(message.Body ?? '');
@@ -148,9 +154,11 @@ export function parseDlqMessage(body: string): DlqMessage {
   if (!isObject(value)) throw new DlqMessageError('dead-letter message is not a JSON object');
   if (value.kind === 'records') return { kind: 'records', message: parseRecordMessage(value) };
   if ('KinesisBatchInfo' in value) return { kind: 'lambda-failure', message: parseLambdaFailure(value) };
+  if (isS3TestEvent(value)) return { kind: 's3-test' };
+  if (isS3Notification(value)) return { kind: 's3-objects', message: parseS3Notification(value) };
   if ('DDBStreamBatchInfo' in value || 'requestPayload' in value)
     throw new DlqMessageError('dead-letter message is a Lambda failure record for another event source (not Kinesis)');
   throw new DlqMessageError(
-    'dead-letter message is neither a record message (kind "records") nor a Lambda Kinesis on-failure record (KinesisBatchInfo)',
+    'dead-letter message is neither a record message (kind "records"), a Lambda Kinesis on-failure record (KinesisBatchInfo) nor an S3 notification (Records of aws:s3 events)',
   );
 }

@@ -1,10 +1,11 @@
 /**
- * The clients a replay needs, built once: SQS for the queue, and one Kinesis client per region a
- * dead letter names (a relay target may live in another region).
+ * The clients a replay needs, built once: SQS for the queue, S3 for the failures bucket, and one
+ * Kinesis client per region a dead letter names (a relay target may live in another region).
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ClientOverrides } from '../aws/clients';
 import { createKinesisClient } from '../aws/kinesisClient';
+import { createS3Client } from '../aws/s3Client';
 import { createSqsClient } from '../aws/sqsClient';
 import type { AwsConfig } from '../config';
 import { streamResolver } from '../kinesis/streamRef';
@@ -18,6 +19,7 @@ export function replayDeps(aws: AwsConfig, clients: ClientOverrides = {}): Repla
   const byRegion = new Map<string, KinesisClient>();
   return {
     sqs: createSqsClient(aws, clients),
+    s3: createS3Client(aws, clients),
     kinesisFor: (region) => {
       let client = byRegion.get(region);
       if (!client) {

@@ -11,6 +11,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { parseDlqMessage } from '../dlq/parseDlqMessage';
 import { errorMessage } from '../errors';
 import { putRecords, type KinesisRecord } from '../kinesis/putRecords';
@@ -18,8 +19,9 @@ import type { StreamResolver } from '../kinesis/streamRef';
 import { isRetryableAwsError } from '../retry/awsErrors';
 import { SQS_RETRY, withRetry } from '../retry/policy';
 import { Pacer } from './pacer';
+import { FailedBatchObjectError } from './readFailedBatch';
 import type { DrainRequest, ReplayFilter } from './request';
-import { resolveMessage, type ResolvedMessage } from './resolveMessage';
+import { resolveMessage, type RecordSources, type ResolvedMessage } from './resolveMessage';
 
 /** A drain as the replay runs it: the request's fields (all optional here), where, and until when. */
 export type ReplayOptions = Partial<Omit<DrainRequest, 'operation'>> & {
@@ -33,6 +35,8 @@ export interface ReplayDeps {
   sqs: SQSClient;
   /** The Kinesis client for a region (a dead letter may name a stream in another region). */
   kinesisFor: (region: string) => KinesisClient;
+  /** Reads failed batches from the failures bucket (S3 notifications). */
+  s3: S3Client;
   resolveStream: StreamResolver;
 }
 
@@ -45,9 +49,16 @@ export interface ReplayReport {
   expired: number;
   failed: number;
   skipped: number;
-  /** Messages that are not a dead letter we understand (left in the queue for a person). */
+  /**
+   * Messages that are not a dead letter we understand, or name a failed-batch object that cannot be
+   * read or parsed (left in the queue, and the object in the bucket, for a person).
+   */
   unreadable: number;
+  /** S3's test events (sent once when the bucket's notification is set up): deleted, unless a dry run. */
+  ignored: number;
   recordsReplayed: number;
+  /** Where the replayed records came from: the message itself, the failures bucket, or the stream. */
+  recordsFrom: RecordSources;
   recordsLostToRetention: number;
   durationMs: number;
   stoppedBecause: StopReason;
@@ -95,7 +106,9 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
     failed: 0,
     skipped: 0,
     unreadable: 0,
+    ignored: 0,
     recordsReplayed: 0,
+    recordsFrom: { inline: 0, s3: 0, reRead: 0 },
     recordsLostToRetention: 0,
     durationMs: 0,
     stoppedBecause: 'drained',
@@ -133,7 +146,19 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
     return failed;
   };
 
-  type Prepared = { outcome: 'kept' } | { outcome: 'stop-max-records' } | { outcome: 'put'; resolved: ResolvedMessage };
+  type Prepared =
+    | { outcome: 'kept' }
+    | { outcome: 'drop' }
+    | { outcome: 'stop-max-records' }
+    | { outcome: 'put'; resolved: ResolvedMessage };
+
+  const countReplayed = (resolved: ResolvedMessage): void => {
+    report.recordsReplayed += resolved.records.length;
+    report.recordsFrom.inline += resolved.sources.inline;
+    report.recordsFrom.s3 += resolved.sources.s3;
+    report.recordsFrom.reRead += resolved.sources.reRead;
+    if (!resolved.expired) report.replayed += 1;
+  };
 
   /** Resolves one message and decides what to do with it; nothing is put or deleted here. */
   const prepare = async (message: Message, pendingRecords: number): Promise<Prepared> => {
@@ -145,14 +170,26 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       report.problems.push(`message ${message.MessageId}: ${errorMessage(error)}`);
       return { outcome: 'kept' };
     }
+    if (parsed.kind === 's3-test') {
+      report.ignored += 1;
+      return options.dryRun ? { outcome: 'kept' } : { outcome: 'drop' };
+    }
     let resolved: ResolvedMessage;
     try {
       resolved = await resolveMessage(parsed, { ...deps, deadline: options.deadline });
     } catch (error) {
+      if (error instanceof FailedBatchObjectError) {
+        // Kept, and the object left in the bucket: neither is deleted until a person has looked.
+        report.unreadable += 1;
+        report.problems.push(`message ${message.MessageId}: failed-batch object unusable, kept: ${error.message}`);
+        return { outcome: 'kept' };
+      }
       // A re-read that failed (throttled past the SDK's retries, stream gone, no access): the message
       // is sound, this run could not use it.
       report.failed += 1;
-      report.problems.push(`message ${message.MessageId}: could not re-read its records: ${errorMessage(error)}`);
+      report.problems.push(
+        `message ${message.MessageId}: could not ${parsed.kind === 's3-objects' ? 'read' : 're-read'} its records: ${errorMessage(error)}`,
+      );
       return { outcome: 'kept' };
     }
     if (!matches(resolved, options.filter)) {
@@ -179,15 +216,20 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       if (!options.dropExpired) return { outcome: 'kept' };
     }
     if (options.dryRun) {
-      report.recordsReplayed += resolved.records.length;
-      if (!resolved.expired) report.replayed += 1;
+      countReplayed(resolved);
       return { outcome: 'kept' };
     }
     return { outcome: 'put', resolved };
   };
 
-  /** Puts the records of a receive batch's messages back, stream by stream; deletes the messages all of whose records went in. */
-  const putAndDelete = async (batch: { message: Message; resolved: ResolvedMessage }[]): Promise<Message[]> => {
+  /**
+   * Puts the records of a receive batch's messages back, stream by stream; deletes the messages all
+   * of whose records went in, and `drop` (messages that name no records).
+   */
+  const putAndDelete = async (
+    batch: { message: Message; resolved: ResolvedMessage }[],
+    drop: Message[],
+  ): Promise<Message[]> => {
     const byStream = new Map<string, typeof batch>();
     for (const item of batch) {
       const stream = options.targetStream ?? item.resolved.streamArn;
@@ -213,8 +255,9 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
         }
       }
     }
-    if (done.length > 0) {
-      const entries = done.map((item, n) => ({ Id: String(n), ReceiptHandle: item.message.ReceiptHandle }));
+    const toDelete = [...done.map((item) => item.message), ...drop];
+    if (toDelete.length > 0) {
+      const entries = toDelete.map((message, n) => ({ Id: String(n), ReceiptHandle: message.ReceiptHandle }));
       const { Failed = [] } = await queueCall(() =>
         deps.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries })),
       );
@@ -223,10 +266,7 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       for (const failure of Failed)
         report.problems.push(`could not delete a replayed message (${failure.Code}): it will be replayed again`);
     }
-    for (const item of done) {
-      report.recordsReplayed += item.resolved.records.length;
-      if (!item.resolved.expired) report.replayed += 1;
-    }
+    for (const item of done) countReplayed(item.resolved);
     return kept;
   };
 
@@ -276,6 +316,7 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       idleReceives = 0;
       let stop: StopReason | undefined;
       const toPut: { message: Message; resolved: ResolvedMessage }[] = [];
+      const toDrop: Message[] = [];
       let pendingRecords = 0;
       for (const message of fresh) {
         if (stop || Date.now() >= options.deadline) {
@@ -293,12 +334,13 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
         }
         report.messagesSeen += 1;
         if (prepared.outcome === 'kept') release.push(message);
+        else if (prepared.outcome === 'drop') toDrop.push(message);
         else {
           toPut.push({ message, resolved: prepared.resolved });
           pendingRecords += prepared.resolved.records.length;
         }
       }
-      if (toPut.length > 0) release.push(...(await putAndDelete(toPut)));
+      if (toPut.length > 0 || toDrop.length > 0) release.push(...(await putAndDelete(toPut, toDrop)));
       report.durationMs = Date.now() - started;
       options.onProgress?.({ ...report });
       if (stop) {
