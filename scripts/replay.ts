@@ -13,6 +13,9 @@
  *   --queue-url <url>    the queue, when you know it (skips the stack lookup)
  *   --dry-run  --max-messages N  --max-records N  --rate N (records/s)  --reason R (repeatable)
  *   --shard ID (repeatable)  --since T  --until T  --target STREAM  --drop-expired  --json
+ *   --peek               change nothing: list what the DLQ holds, grouped by kind, reason (or Lambda's
+ *                        condition), shard and hour, with counts and a few decoded sample records
+ *                        (reads up to --max-messages, default 1000; --samples N, default 5)
  *   --from-checkpoints [--rewind SECONDS]   instead of draining the DLQ, fill the gap after a re-created
  *                        trigger: read each shard from the consumer's checkpoint to now and write through
  *                        the consumer's path (deployed stages: with --invoke, which runs the `fill` function,
@@ -31,11 +34,13 @@ import Table from 'cli-table3';
 import { readAwsConfig, type AwsConfig } from '../lib/config';
 import { errorMessage } from '../lib/errors';
 import { createObservability } from '../lib/lambda/observability';
+import { createS3Client } from '../lib/aws/s3Client';
 import { replayDeps } from '../lib/replay/deps';
 import { fillSetup } from '../lib/replay/fillDeps';
 import { fillFromCheckpoints, type FillReport } from '../lib/replay/fillFromCheckpoints';
 import { replayQueue, type ReplayReport } from '../lib/replay/replayQueue';
 import { parseReplayRequest, type DrainRequest } from '../lib/replay/request';
+import { peekQueue, type PeekReport } from './replay/peek';
 import { awsClientConfig, credentialsAccount, resolvedRegion } from './stage/awsTarget';
 
 const SERVICE = 'telemetry-pipeline';
@@ -64,6 +69,8 @@ const { values } = parseArgs({
     'drop-expired': { type: 'boolean' },
     'from-checkpoints': { type: 'boolean' },
     rewind: { type: 'string' },
+    peek: { type: 'boolean' },
+    samples: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -110,6 +117,7 @@ async function localTarget(): Promise<Target> {
     region: string;
     kinesisEndpoint: string;
     sqsEndpoint: string;
+    s3Endpoint?: string;
     dlqUrl: string;
     databaseUrl: string;
     streamArn: string;
@@ -126,6 +134,8 @@ async function localTarget(): Promise<Target> {
     AWS_REGION: stack.region,
     AWS_ENDPOINT_URL_KINESIS: stack.kinesisEndpoint,
     AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
+    // A stack file from before the failures bucket has no s3Endpoint: fauxqs serves S3 on its SQS port.
+    AWS_ENDPOINT_URL_S3: stack.s3Endpoint ?? stack.sqsEndpoint,
     DATABASE_URL: stack.databaseUrl,
     DLQ_URL: stack.dlqUrl,
     TELEMETRY_STREAM_ARN: stack.streamArn,
@@ -206,7 +216,13 @@ function merge(total: ReplayReport | undefined, next: ReplayReport): ReplayRepor
     failed: total.failed + next.failed,
     skipped: total.skipped + next.skipped,
     unreadable: total.unreadable + next.unreadable,
+    ignored: total.ignored + next.ignored,
     recordsReplayed: total.recordsReplayed + next.recordsReplayed,
+    recordsFrom: {
+      inline: total.recordsFrom.inline + next.recordsFrom.inline,
+      s3: total.recordsFrom.s3 + next.recordsFrom.s3,
+      reRead: total.recordsFrom.reRead + next.recordsFrom.reRead,
+    },
     recordsLostToRetention: total.recordsLostToRetention + next.recordsLostToRetention,
     durationMs: total.durationMs + next.durationMs,
     problems: [...total.problems, ...next.problems],
@@ -250,7 +266,11 @@ function printTable(report: ReplayReport, where: string): void {
     ['failed', report.failed],
     ['skipped by filter', report.skipped],
     ['unreadable', report.unreadable],
+    ['S3 test events dropped', report.ignored],
     ['records replayed', report.recordsReplayed],
+    ['  from the message', report.recordsFrom.inline],
+    ['  from the failures bucket', report.recordsFrom.s3],
+    ['  re-read from the stream', report.recordsFrom.reRead],
     ['records lost to retention', report.recordsLostToRetention],
     ['duration', `${(report.durationMs / 1000).toFixed(1)} s`],
     ['stopped because', report.stoppedBecause],
@@ -258,6 +278,41 @@ function printTable(report: ReplayReport, where: string): void {
   console.log(table.toString());
   for (const problem of report.problems.slice(0, 20)) console.log(`  - ${problem}`);
   if (report.problems.length > 20) console.log(`  ... and ${report.problems.length - 20} more`);
+}
+
+function printPeek(report: PeekReport, where: string, queueUrl: string): void {
+  const table = new Table({
+    head: ['kind', 'reason / condition', 'shard', 'hour (UTC)', 'messages', 'records'],
+    style: tableStyle(),
+  });
+  for (const g of report.groups) table.push([g.kind, g.reason, g.shardId, g.hour, g.messages, g.records]);
+  console.log(`${where}: ${queueUrl}`);
+  console.log(table.toString());
+  const records = report.groups.reduce((n, g) => n + g.records, 0);
+  console.log(
+    `  ${report.messages} message(s), ${records} record(s)` +
+      (report.truncated ? ' (the first ones only: raise --max-messages to read more)' : '') +
+      '; nothing was changed',
+  );
+  if (report.samples.length > 0) console.log('samples:');
+  for (const sample of report.samples) console.log(`  [${sample.reason}] ${sample.partitionKey}: ${sample.data}`);
+  for (const line of report.unreadable.slice(0, 20)) console.log(`  unreadable: ${line}`);
+  if (report.unreadable.length > 20) console.log(`  ... and ${report.unreadable.length - 20} more unreadable`);
+}
+
+async function peek(target: Target, where: string): Promise<void> {
+  const samples = number('samples');
+  const report = await peekQueue(
+    { sqs: replayDeps(target.aws).sqs, s3: createS3Client(target.aws) },
+    {
+      queueUrl: target.queueUrl,
+      maxMessages: number('max-messages') ?? 1000,
+      ...(samples !== undefined ? { samples } : {}),
+      deadline: Date.now() + CLI_RUN_LIMIT_MS,
+    },
+  );
+  if (values.json) console.log(JSON.stringify(report, null, 2));
+  else printPeek(report, where, target.queueUrl);
 }
 
 function printFill(report: FillReport): void {
@@ -291,6 +346,17 @@ async function main(): Promise<void> {
   if (values.local && (values.region || values.profile))
     throw new Error('--region and --profile go with --stage: --local reads .local/stack.json');
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  if (values.peek) {
+    if (values.invoke || values['from-checkpoints'] || values['dry-run'])
+      throw new Error('--peek changes nothing and runs here: it takes no --invoke, --from-checkpoints or --dry-run');
+    if (values.local) {
+      const target = await localTarget();
+      return peek({ ...target, queueUrl: values['queue-url'] ?? target.queueUrl }, 'local');
+    }
+    const stage = values.stage as string;
+    const aws = await stageAwsConfig();
+    return peek({ aws, queueUrl: values['queue-url'] ?? (await stageQueueUrl(stage, aws)) }, `stage ${stage}`);
+  }
   let report: ReplayReport;
   let where: string;
   // Checked here as the function checks it, so a bad combination fails before anything is read.

@@ -27,13 +27,15 @@ function banner(stack: LocalStack, startedMs: number): string {
     `  Postgres   ${stack.databaseUrl}`,
     `  Kinesis    ${stack.kinesisEndpoint}   stream ${stack.streamName} -> relay ${stack.relayTargetStreams.join(', ')}`,
     `  SQS        ${stack.sqsEndpoint}   DLQ ${stack.dlqUrl}`,
+    ...(stack.failuresBucket ? [`  S3         ${stack.s3Endpoint}   failed batches in ${stack.failuresBucket}`] : []),
     `  details    ${path.relative(process.cwd(), STACK_FILE)}`,
     '',
     'Send an event:',
     curl,
     'Then look it up at the Location the answer gives (same x-api-key), or in Postgres:',
     `  psql '${stack.databaseUrl}' -c 'SELECT event_id, source, ingested_at FROM telemetry_events ORDER BY ingested_at DESC LIMIT 5'`,
-    'Replay the DLQ: npm run replay -- --local    Load: npm run send -- --rate 500 --duration 10',
+    'Look into the DLQ: npm run replay -- --local --peek    Replay it: npm run replay -- --local',
+    'Load: npm run send -- --rate 500 --duration 10',
     'Ctrl-C stops everything.',
     '',
   ].join('\n');
@@ -74,10 +76,12 @@ async function main(): Promise<void> {
     region: stack.region,
     kinesisEndpoint: stack.kinesisEndpoint,
     sqsEndpoint: stack.sqsEndpoint,
+    s3Endpoint: stack.s3Endpoint,
     streamName: stack.streamName,
     streamArn: stack.streamArn,
     relayTargetStreams: stack.relayTargetStreams,
     dlqUrl: stack.dlqUrl,
+    failuresBucket: stack.failuresBucket,
   };
   await mkdir(path.dirname(STACK_FILE), { recursive: true });
   await writeFile(STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);

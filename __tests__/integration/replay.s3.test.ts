@@ -12,6 +12,7 @@ import { putRecords } from '../../lib/kinesis/putRecords';
 import { streamResolver } from '../../lib/kinesis/streamRef';
 import { replayQueue, type ReplayOptions } from '../../lib/replay/replayQueue';
 import { s3ObjectCreatedEvent, s3TestEvent } from '../../local/src/stack/s3Notifications';
+import { peekQueue } from '../../scripts/replay/peek';
 import { streamArnOf } from '../helpers/kinesisEvent';
 import { createQueue, createStream, readAllRecords, testKinesis, testS3, testSqs, uniqueName } from '../helpers/local';
 
@@ -221,5 +222,51 @@ describe('replayQueue: failed batches in the failures bucket', () => {
     expect(await visibleMessages(f)).toBe(1);
     const second = await run(f);
     expect(second).toMatchObject({ replayed: 1, recordsReplayed: 10 });
+  });
+});
+
+describe('peekQueue (npm run replay -- --peek)', () => {
+  it('groups what the queue holds by kind, reason, shard and hour, with decoded samples, and changes nothing', async () => {
+    const f = await fixture(30);
+    await store(f, failedBatch(f, 0, 9, 'RetryAttemptsExhausted'));
+    await store(f, failedBatch(f, 10, 14, 'RetryAttemptsExhausted'));
+    await store(f, failedBatch(f, 15, 19, 'RecordAgeExceeded'));
+    const send = (body: string) => f.sqs.send(new SendMessageCommand({ QueueUrl: f.queueUrl, MessageBody: body }));
+    await send(s3TestEvent(f.bucket));
+    await send('not a dead letter');
+    await announce(f, 'aws/lambda/x/shardId-000000000000/2026/12/02/never-written', '{}');
+
+    const report = await peekQueue(
+      { sqs: f.sqs, s3: f.s3 },
+      { queueUrl: f.queueUrl, maxMessages: 100, samples: 3, deadline: Date.now() + 30_000 },
+    );
+    const shardId = f.onStream[0]?.shardId;
+    const hour = f.onStream[0]?.ApproximateArrivalTimestamp?.toISOString().slice(0, 13);
+    expect(report.messages).toBe(6);
+    expect(report.truncated).toBe(false);
+    expect(report.groups).toEqual([
+      { kind: 'failed batch (in S3)', reason: 'RecordAgeExceeded', shardId, hour, messages: 1, records: 5 },
+      { kind: 'failed batch (in S3)', reason: 'RetryAttemptsExhausted', shardId, hour, messages: 2, records: 15 },
+      { kind: 'S3 test event', reason: '-', shardId: '-', hour: expect.any(String), messages: 1, records: 0 },
+    ]);
+    expect(report.samples).toEqual(
+      [0, 1, 2].map((i) => ({
+        kind: 'failed batch (in S3)',
+        reason: 'RetryAttemptsExhausted',
+        partitionKey: `k${i}`,
+        data: JSON.stringify({ i }),
+      })),
+    );
+    expect(report.unreadable).toHaveLength(2);
+    expect(report.unreadable.join('\n')).toMatch(/not JSON[\s\S]*NoSuchKey|NoSuchKey[\s\S]*not JSON/);
+    // Nothing deleted, nothing hidden, nothing put.
+    expect(await visibleMessages(f)).toBe(6);
+    expect(await readAllRecords(f.kinesis, f.stream)).toHaveLength(30);
+
+    const first = await peekQueue(
+      { sqs: f.sqs, s3: f.s3 },
+      { queueUrl: f.queueUrl, maxMessages: 2, deadline: Date.now() + 30_000 },
+    );
+    expect(first).toMatchObject({ messages: 2, truncated: true });
   });
 });

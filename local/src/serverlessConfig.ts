@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ConfigError } from '../../lib/errors';
 import { mappingFromServerlessEvent, type ArnResolver } from './serverlessEvent';
-import type { MappingOptions } from '../../emulator/src';
+import { validateMapping, type MappingOptions } from '../../emulator/src';
 
 const run = promisify(execFile);
 
@@ -18,7 +18,11 @@ export interface ResolvedServerlessConfig {
     string,
     { handler?: unknown; name?: unknown; timeout?: unknown; memorySize?: unknown; events?: unknown }
   >;
-  resources?: { Resources?: Record<string, { Type?: unknown; Properties?: Record<string, unknown> }> };
+  resources?: {
+    Resources?: Record<string, { Type?: unknown; Properties?: Record<string, unknown> }>;
+    /** What the framework merges into the resources it generates (here: a mapping's DestinationConfig). */
+    extensions?: Record<string, { Properties?: Record<string, unknown> }>;
+  };
 }
 
 export interface StreamFunctionMapping {
@@ -56,11 +60,13 @@ const DEFAULT_MEMORY_MB = 1024;
  * const config = await loadServerlessConfig({ cwd: process.cwd(), stage: 'local' });
  */
 export async function loadServerlessConfig(
-  options: { cwd?: string; stage?: string } = {},
+  options: { cwd?: string; stage?: string; params?: Record<string, string> } = {},
 ): Promise<ResolvedServerlessConfig> {
   const stage = options.stage ?? 'local';
+  const params = Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`);
   try {
-    const { stdout } = await run('npx', ['--no-install', 'serverless', 'print', '--stage', stage, '--format', 'json'], {
+    const args = ['--no-install', 'serverless', 'print', '--stage', stage, ...params, '--format', 'json'];
+    const { stdout } = await run('npx', args, {
       cwd: options.cwd ?? process.cwd(),
       maxBuffer: 32 * 1024 * 1024,
       timeout: 120_000,
@@ -83,8 +89,29 @@ function resourceName(config: ResolvedServerlessConfig, logicalId: string, type:
 }
 
 /**
- * Resolves ARNs written as literal strings or as `Fn::GetAtt: [LogicalId, Arn]` of a stream or
- * queue defined under `resources:` with an explicit name (the local stack creates it by that name).
+ * A bucket's name: a string, or an `Fn::Sub` of the account, region and partition (a bucket name is
+ * global, so the template makes it unique with them).
+ *
+ * @example
+ * localBucketName({ 'Fn::Sub': 'x-${AWS::AccountId}-${AWS::Region}' }, 'us-east-1', '000000000000'); // 'x-000000000000-us-east-1'
+ */
+export function localBucketName(name: unknown, region: string, accountId: string): string {
+  const sub =
+    typeof name === 'object' && name !== null ? (name as Record<string, unknown>)['Fn::Sub'] : (name as unknown);
+  if (typeof sub !== 'string' || !sub)
+    throw new ConfigError('an S3 bucket needs an explicit BucketName (a string or an Fn::Sub) to be emulated locally');
+  const resolved = sub
+    .replaceAll('${AWS::AccountId}', accountId)
+    .replaceAll('${AWS::Region}', region)
+    .replaceAll('${AWS::Partition}', 'aws');
+  if (resolved.includes('${'))
+    throw new ConfigError(`BucketName ${sub}: only account, region and partition are substituted locally`);
+  return resolved;
+}
+
+/**
+ * Resolves ARNs written as literal strings or as `Fn::GetAtt: [LogicalId, Arn]` of a stream, queue
+ * or bucket defined under `resources:` with an explicit name (the local stack creates it by that name).
  *
  * @example
  * const resolveArn = localArnResolver(config, { region: 'us-east-1' });
@@ -111,10 +138,50 @@ export function localArnResolver(
     }
     if (type === 'AWS::SQS::Queue')
       return `arn:aws:sqs:${options.region}:${account}:${resourceName(config, logicalId, type, 'QueueName')}`;
+    if (type === 'AWS::S3::Bucket') {
+      const name = config.resources?.Resources?.[logicalId]?.Properties?.BucketName;
+      return `arn:aws:s3:::${localBucketName(name, options.region, account)}`;
+    }
     throw new ConfigError(
-      `${what}: Fn::GetAtt ${logicalId}.Arn is neither a Kinesis stream nor an SQS queue under resources`,
+      `${what}: Fn::GetAtt ${logicalId}.Arn is not a Kinesis stream, an SQS queue or an S3 bucket under resources`,
     );
   };
+}
+
+/** The framework's name for a logical id part: first letter upper case, `-` and `_` spelled out. */
+function normalizeName(name: string): string {
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)}`.replaceAll('-', 'Dash').replaceAll('_', 'Underscore');
+}
+
+/**
+ * The on-failure destination `resources.extensions` gives the mapping the framework generates for
+ * this function and stream (`<Function>EventSourceMappingKinesis<StreamLogicalId>`), if any: that is
+ * how a stage sends failed batches to S3, which the framework's `destinations` cannot express.
+ */
+function extensionDestination(
+  config: ResolvedServerlessConfig,
+  functionKey: string,
+  streamArn: unknown,
+  resolveArn: ArnResolver,
+): MappingOptions['onFailure'] {
+  const getAtt =
+    typeof streamArn === 'object' && streamArn !== null
+      ? (streamArn as Record<string, unknown>)['Fn::GetAtt']
+      : undefined;
+  const streamId = Array.isArray(getAtt) ? getAtt[0] : typeof getAtt === 'string' ? getAtt.split('.')[0] : undefined;
+  if (typeof streamId !== 'string') return undefined;
+  const id = `${normalizeName(functionKey)}EventSourceMappingKinesis${normalizeName(streamId)}`;
+  const destinationConfig = config.resources?.extensions?.[id]?.Properties?.DestinationConfig as
+    | { OnFailure?: { Destination?: unknown } }
+    | undefined;
+  const destination = destinationConfig?.OnFailure?.Destination;
+  if (destination === undefined) return undefined;
+  const arn = resolveArn(destination, `resources.extensions.${id}.Properties.DestinationConfig.OnFailure.Destination`);
+  if (/^arn:aws[a-z-]*:s3:::/.test(arn)) return { bucketArn: arn };
+  if (/^arn:aws[a-z-]*:sqs:/.test(arn)) return { queueArn: arn };
+  throw new ConfigError(
+    `resources.extensions.${id}: on-failure destination ${arn} is neither an S3 bucket nor an SQS queue`,
+  );
 }
 
 function positiveNumber(value: unknown, fallback: number, what: string): number {
@@ -153,6 +220,13 @@ export function streamMappingsFromConfig(
         throw new ConfigError(`${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
       if (typeof fn.handler !== 'string') throw new ConfigError(`functions.${functionKey}.handler must be a string`);
+      const stream = (event as { stream: unknown }).stream;
+      const extended = extensionDestination(
+        config,
+        functionKey,
+        typeof stream === 'object' && stream !== null ? (stream as { arn?: unknown }).arn : undefined,
+        resolveArn,
+      );
       const functionName = typeof fn.name === 'string' ? fn.name : functionKey;
       out.push({
         functionKey,
@@ -173,7 +247,7 @@ export function streamMappingsFromConfig(
         streamArn: converted.streamArn,
         streamName: converted.streamArn.split('/').slice(1).join('/'),
         enabled: converted.enabled,
-        mapping: converted.mapping,
+        mapping: extended ? validateMapping({ ...converted.mapping, onFailure: extended }) : converted.mapping,
       });
     });
   }

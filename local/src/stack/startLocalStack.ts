@@ -14,6 +14,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { Client } from 'pg';
 import type { ClientOverrides } from '../../../lib/aws/clients';
 import { createKinesisClient } from '../../../lib/aws/kinesisClient';
+import { createS3Client } from '../../../lib/aws/s3Client';
 import { createSqsClient } from '../../../lib/aws/sqsClient';
 import { ConfigError } from '../../../lib/errors';
 import { lambdaHandler, type LambdaHandler } from '../../../lib/lambda/lambdaHandler';
@@ -35,6 +36,7 @@ import { startHttpApi, type HttpApiServer, type HttpHandler, type Route } from '
 import { startLocalServices, type LocalServices } from '../services';
 import { resolveEnvValue, type IntrinsicContext } from './intrinsics';
 import { createResources, type TemplateResource } from './resources';
+import { withS3Notifications } from './s3Notifications';
 
 /** The key whose SHA-256 the local stage's API_KEY_HASHES holds (serverless.yml, params.local). */
 export const LOCAL_API_KEY = 'local-dev-key';
@@ -51,6 +53,11 @@ export interface LocalStackOptions {
   services?: { kinesisEndpoint: string; sqsEndpoint: string; databaseUrl: string };
   /** The project root (where serverless.yml is). Default: the current directory. */
   root?: string;
+  /**
+   * Stage params over serverless.yml's local ones (`--param`), e.g. `{ failureDestination: 'sqs' }`
+   * for the metadata-only on-failure destination.
+   */
+  params?: Record<string, string>;
   /** Pacing of the stream pollers; tests shorten it. */
   esmTiming?: EsmTiming;
   /**
@@ -68,10 +75,14 @@ export interface LocalStackInfo {
   region: string;
   kinesisEndpoint: string;
   sqsEndpoint: string;
+  /** fauxqs serves S3 on its SQS port. */
+  s3Endpoint: string;
   streamName: string;
   streamArn: string;
   relayTargetStreams: string[];
   dlqUrl: string;
+  /** Where the mappings write failed batches (failureDestination s3); undefined with sqs. */
+  failuresBucket: string | undefined;
 }
 
 export interface LocalStackStatus {
@@ -190,7 +201,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const root = options.root ?? process.cwd();
   const log = options.log ?? (() => undefined);
   const [config, services] = await Promise.all([
-    loadServerlessConfig({ cwd: root, stage: 'local' }) as Promise<FullConfig>,
+    loadServerlessConfig({
+      cwd: root,
+      stage: 'local',
+      ...(options.params ? { params: options.params } : {}),
+    }) as Promise<FullConfig>,
     options.services
       ? Promise.resolve<LocalServices>({ ...options.services, embeddedPostgres: false, stop: async () => undefined })
       : startLocalServices({ databaseUrl: options.databaseUrl, useDatabaseAsIs: true, databaseName: 'telemetry', log }),
@@ -222,6 +237,7 @@ async function assemble(
     region,
     kinesisEndpoint: services.kinesisEndpoint,
     sqsEndpoint: services.sqsEndpoint,
+    s3Endpoint: services.sqsEndpoint,
     streamAddressing: 'name' as const,
   };
   // Local stand-ins accept any credentials; the SDK still wants some.
@@ -229,6 +245,7 @@ async function assemble(
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   const kinesis = createKinesisClient(aws);
   const sqs = createSqsClient(aws);
+  const s3 = createS3Client(aws, options.clients);
 
   const admin = new Client({ connectionString: services.databaseUrl });
   await admin.connect();
@@ -241,6 +258,7 @@ async function assemble(
   const created = await createResources(config.resources?.Resources ?? {}, {
     kinesis,
     sqs,
+    s3,
     region,
     accountId: LOCAL_ACCOUNT_ID,
   });
@@ -255,6 +273,7 @@ async function assemble(
     AWS_REGION: region,
     AWS_ENDPOINT_URL_KINESIS: services.kinesisEndpoint,
     AWS_ENDPOINT_URL_SQS: services.sqsEndpoint,
+    AWS_ENDPOINT_URL_S3: services.sqsEndpoint,
     DATABASE_URL: services.databaseUrl,
     // EMF lines are for CloudWatch; on a terminal they would drown the status line.
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -282,12 +301,15 @@ async function assemble(
   );
   stoppers.push(() => api.close());
 
+  // What S3 would do: announce each failed batch the mappings store on the bucket's queue.
+  withS3Notifications(s3, sqs, created.notifications, region);
   const mappings: Record<string, EventSourceMapping> = {};
   for (const target of streamMappingsFromConfig(config, { region })) {
     if (!target.enabled) continue;
     const mapping = startEventSourceMapping({
       kinesis,
       sqs,
+      s3,
       stream: { name: target.streamName, arn: target.streamArn },
       fn: {
         name: target.functionName,
@@ -330,10 +352,12 @@ async function assemble(
     region,
     kinesisEndpoint: services.kinesisEndpoint,
     sqsEndpoint: services.sqsEndpoint,
+    s3Endpoint: services.sqsEndpoint,
     streamName: telemetry.name,
     streamArn: telemetry.arn,
     relayTargetStreams: (process.env.RELAY_TARGETS ?? '').split(',').filter(Boolean),
     dlqUrl: dlq.url,
+    failuresBucket: created.buckets.find((b) => b.logicalId === 'FailuresBucket')?.name,
     mappings,
     async status(): Promise<LocalStackStatus> {
       const [{ rows }, attributes] = await Promise.all([
