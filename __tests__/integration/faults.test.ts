@@ -9,7 +9,8 @@
  * - 5% of PutRecords entries fail with ProvisionedThroughputExceededException (SDK middleware: the
  *   one fault kinesalite cannot produce) for the first 40% of the load and during the first replay.
  * - Postgres is stopped for several seconds while the rest of the load arrives, and started again.
- * - Then the operator's moves: replay the on-failure ranges, check, replay everything again.
+ * - Then the operator's moves: replay the failed batches (kept in the failures bucket and announced
+ *   on the DLQ, as serverless.yml's default failureDestination s3 has it), check, replay everything again.
  *
  * Afterwards every valid event is in `telemetry_events` exactly once, every poison record is in the
  * DLQ once with its payload and reason, accepted = written + dead-lettered, and the second replay
@@ -30,7 +31,10 @@ import { Client } from 'pg';
 import { createKinesisClient } from '../../lib/aws/kinesisClient';
 import { createSqsClient } from '../../lib/aws/sqsClient';
 import type { AwsConfig } from '../../lib/config';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../lib/aws/s3Client';
 import { parseDlqMessage } from '../../lib/dlq/parseDlqMessage';
+import { readFailedBatch } from '../../lib/replay/readFailedBatch';
 import { putRecords } from '../../lib/kinesis/putRecords';
 import { startLocalStack, type LocalStack } from '../../local/src/stack';
 import { replayDeps } from '../../lib/replay/deps';
@@ -271,15 +275,16 @@ async function peekQueue(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
 }
 
 interface DlqContents {
+  /** Failed batches: S3's notifications of the objects in the failures bucket (or Lambda's own records). */
   onFailure: number;
-  /** Records the on-failure messages name (their batchSize). */
+  /** Records the failed batches hold. */
   onFailureRecords: number;
   recordMessages: number;
   /** `reason|base64 data` of every dead-lettered record, sorted. */
   poison: string[];
 }
 
-async function dlqContents(sqs: SQSClient, queueUrl: string): Promise<DlqContents> {
+async function dlqContents(sqs: SQSClient, s3: S3Client, queueUrl: string): Promise<DlqContents> {
   const contents: DlqContents = { onFailure: 0, onFailureRecords: 0, recordMessages: 0, poison: [] };
   for (const message of await peekQueue(sqs, queueUrl)) {
     const parsed = parseDlqMessage(message.Body ?? '');
@@ -288,7 +293,16 @@ async function dlqContents(sqs: SQSClient, queueUrl: string): Promise<DlqContent
       contents.onFailureRecords += parsed.message.KinesisBatchInfo.batchSize;
       continue;
     }
-    if (parsed.kind !== 'records') throw new Error(`this run sends failed batches to the queue, not ${parsed.kind}`);
+    if (parsed.kind === 's3-objects') {
+      contents.onFailure += 1;
+      for (const ref of parsed.message.objects) {
+        const { records, failure } = await readFailedBatch(s3, ref);
+        expect(records).toHaveLength(failure.KinesisBatchInfo.batchSize);
+        contents.onFailureRecords += records?.length ?? 0;
+      }
+      continue;
+    }
+    if (parsed.kind !== 'records') throw new Error(`no S3 test event is sent locally, got ${parsed.kind}`);
     contents.recordMessages += 1;
     for (const record of parsed.message.records)
       contents.poison.push(`${parsed.message.reason}|${record.data ?? 'omitted'}`);
@@ -328,6 +342,7 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
   let db: Client;
   let producer: KinesisClient;
   let sqs: SQSClient;
+  let s3: S3Client;
   const savedLogLevel = process.env.LOCAL_LOG_LEVEL;
 
   beforeAll(async () => {
@@ -336,11 +351,13 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
       region: 'us-east-1',
       kinesisEndpoint: services.kinesisEndpoint,
       sqsEndpoint: services.sqsEndpoint,
+      s3Endpoint: services.sqsEndpoint,
       streamAddressing: 'name',
     };
     // A plain client: the rogue producer is not the one being throttled.
     producer = createKinesisClient(aws);
     sqs = createSqsClient(aws);
+    s3 = createS3Client(aws);
     // Every function logs each failed batch during the outage: thousands of lines that say nothing new here.
     process.env.LOCAL_LOG_LEVEL = 'SILENT';
     // The functions take their Kinesis clients from the stack's seam: the throttled ones.
@@ -370,6 +387,7 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
     for (const client of faultyClients) client.destroy();
     producer?.destroy();
     sqs?.destroy();
+    s3?.destroy();
     await services?.stop();
     await pg?.close();
   }, 60_000);
@@ -456,10 +474,10 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
     // The outage really hit the consumer: failed invocations, and ranges handed to the on-failure destination.
     expect(consumerStats?.functionErrors).toBeGreaterThan(0);
     expect(consumerStats?.onFailureMessages).toBeGreaterThan(0);
-    const beforeReplay = await dlqContents(sqs, stack.dlqUrl);
+    const beforeReplay = await dlqContents(sqs, s3, stack.dlqUrl);
     expect(beforeReplay.onFailure).toBe(consumerStats?.onFailureMessages);
 
-    // --- replay 1: what the outage left (Lambda's on-failure ranges), under throttling again. Poison
+    // --- replay 1: what the outage left (the failed batches in the bucket), under throttling again. Poison
     // record messages are left alone: replaying them now would only dead-letter them again.
     await db.connect();
     const writtenBeforeReplay = await count(db);
@@ -471,6 +489,7 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
         region: stack.region,
         kinesisEndpoint: stack.kinesisEndpoint,
         sqsEndpoint: stack.sqsEndpoint,
+        s3Endpoint: stack.s3Endpoint,
         streamAddressing: 'name',
       },
       { kinesis: faultyKinesis },
@@ -485,6 +504,8 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
     expect(faultyClients.length).toBe(clientsBeforeReplay + 1);
     expect(first).toMatchObject<Partial<ReplayReport>>({
       replayed: beforeReplay.onFailure,
+      // Every record from the bucket: none re-read from the stream.
+      recordsFrom: { inline: 0, s3: beforeReplay.onFailureRecords, reRead: 0 },
       failed: 0,
       expired: 0,
       unreadable: 0,
@@ -508,7 +529,7 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
 
     // --- every poison record in the DLQ, once, with its payload and reason; no on-failure range left
     const expectedPoison = poison.map((p) => `${p.reason}|${p.data.toString('base64')}`).sort();
-    const afterReplay = await dlqContents(sqs, stack.dlqUrl);
+    const afterReplay = await dlqContents(sqs, s3, stack.dlqUrl);
     expect(afterReplay.onFailure).toBe(0);
     expect(afterReplay.poison).toEqual(expectedPoison);
 
@@ -563,7 +584,7 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
     expect(
       (await db.query('SELECT count(*)::int AS n, max(ingested_at)::text AS at FROM telemetry_events')).rows,
     ).toEqual(lastIngested.rows);
-    const afterThird = await dlqContents(sqs, stack.dlqUrl);
+    const afterThird = await dlqContents(sqs, s3, stack.dlqUrl);
     expect(afterThird.onFailure).toBe(0);
     expect(afterThird.poison).toEqual(expectedPoison);
 
@@ -574,7 +595,7 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
         `  events ${TOTAL_EVENTS}: valid ${VALID}, malformed ${MALFORMED_VIA_INGEST} via ingest (refused per item) + ${MALFORMED_DIRECT} direct, Postgres-rejected ${DB_REJECTED} direct`,
         `  throttling: ${throttle.failedEntries} of ${throttle.entries} PutRecords entries failed; ${load.status503} answers 503, ${load.resentItems} items resent, ${load.requests} requests`,
         `  outage: Postgres down ${OUTAGE_MS} ms; consumer function errors ${consumerStats?.functionErrors}, on-failure messages ${beforeReplay.onFailure}, rows before replay ${writtenBeforeReplay}`,
-        `  replay 1: ${first.replayed} ranges, ${first.recordsReplayed} records; replay 2: ${again.replayed} ranges (skipped ${again.skipped}); replay 3 (all): ${third.replayed} messages, ${third.recordsReplayed} records, all back in the DLQ`,
+        `  replay 1: ${first.replayed} failed batches, ${first.recordsReplayed} records (${first.recordsFrom.s3} from S3); replay 2: ${again.replayed} batches (skipped ${again.skipped}); replay 3 (all): ${third.replayed} messages, ${third.recordsReplayed} records, all back in the DLQ`,
         `  reconciled: accepted ${onStream} = written ${written} + dead-lettered ${afterReplay.poison.length}; refused at ingest ${load.rejectedIndexes}`,
       ].join('\n'),
     );
@@ -591,12 +612,13 @@ describe('faults in one run: poison records, a Postgres outage, PutRecords throt
   // them again, so an unfiltered replay with poison in the DLQ circled until its deadline. It stops
   // at the messages sent before it started.
   it('an unfiltered replay ends once it has handled what was on the queue when it started', async () => {
-    const before = await dlqContents(sqs, stack.dlqUrl);
+    const before = await dlqContents(sqs, s3, stack.dlqUrl);
     const report = await replayQueue(
       replayDeps({
         region: stack.region,
         kinesisEndpoint: stack.kinesisEndpoint,
         sqsEndpoint: stack.sqsEndpoint,
+        s3Endpoint: stack.s3Endpoint,
         streamAddressing: 'name',
       }),
       {

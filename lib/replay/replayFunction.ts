@@ -24,6 +24,8 @@ function recordDrain({ metrics, logger }: Observability, report: ReplayReport): 
   metrics.addMetric('ReplayRecordsReplayed', MetricUnit.Count, report.recordsReplayed);
   metrics.addMetric('ReplayMessagesExpired', MetricUnit.Count, report.expired);
   metrics.addMetric('ReplayRecordsLostToRetention', MetricUnit.Count, report.recordsLostToRetention);
+  metrics.addMetric('ReplayRecordsFromBucket', MetricUnit.Count, report.recordsFrom.s3);
+  metrics.addMetric('ReplayRecordsReRead', MetricUnit.Count, report.recordsFrom.reRead);
   metrics.addMetric('ReplayMessagesFailed', MetricUnit.Count, report.failed + report.unreadable);
   metrics.addMetric('ReplayDuration', MetricUnit.Milliseconds, report.durationMs);
   const { problems, ...counts } = report;
