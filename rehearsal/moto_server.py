@@ -25,6 +25,10 @@ an error the template itself causes still fails the deploy.
    in progress until every custom resource has answered (bounded by its ServiceTimeout), then is
    complete, or ROLLBACK_COMPLETE / UPDATE_ROLLBACK_COMPLETE with the answer's reason in a resource
    event. Resources are not actually rolled back (moto cannot), which `serverless remove` cleans up.
+8. BUCKET NOTIFICATIONS: AWS applies an AWS::S3::Bucket's NotificationConfiguration (and checks the
+   queue's policy, sending it an s3:TestEvent); moto's CloudFormation creates the bucket without it,
+   so objects are never announced. Here: the bucket's queue notifications are applied through
+   moto's own PutBucketNotificationConfiguration (which sends the test event, as AWS does).
 """
 
 import io
@@ -207,6 +211,34 @@ def execute_change_set(self, change_set_name, stack_name=None):
 
 
 cfn_models.CloudFormationBackend.execute_change_set = execute_change_set
+
+# 8. BUCKET NOTIFICATIONS
+import moto.s3.models as s3_models  # noqa: E402
+
+_create_bucket = s3_models.FakeBucket.create_from_cloudformation_json.__func__
+
+
+def create_bucket_with_notifications(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    bucket = _create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    queues = cloudformation_json.get("Properties", {}).get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+    if queues:
+        # CloudFormation's shape (QueueConfigurations, Event, Filter.S3Key.Rules) to the API's.
+        config = {
+            "QueueConfiguration": [
+                {
+                    "Queue": queue["Queue"],
+                    "Event": [queue["Event"]],
+                    **({"Filter": {"S3Key": {"FilterRule": queue["Filter"]["S3Key"]["Rules"]}}} if "Filter" in queue else {}),
+                }
+                for queue in queues
+            ]
+        }
+        backend = s3_models.s3_backends[account_id][s3_models.get_partition(region_name)]
+        backend.put_bucket_notification_configuration(bucket.name, config)
+    return bucket
+
+
+s3_models.FakeBucket.create_from_cloudformation_json = classmethod(create_bucket_with_notifications)
 
 if __name__ == "__main__":
     main(sys.argv[1:])

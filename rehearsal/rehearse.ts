@@ -8,20 +8,29 @@
  *  3. `serverless info`, the stack's outputs;
  *  4. the deployed zips, invoked through the Lambda API with their deployed environment: ingest takes
  *     an event (202), the consumer writes the stream's records over verified TLS, status finds the event;
- *  5. the replay CLI's `--stage` path: a dead-letter message is drained back onto the stream by the
- *     deployed replay function;
- *  6. `serverless remove`.
+ *  5. the failures bucket: the mappings' on-failure destination, and a failed batch Lambda would write
+ *     there is announced on the DLQ by the bucket's notification;
+ *  6. the replay CLI's `--stage` path: the deployed replay function drains the DLQ (that notification,
+ *     read from the bucket, and a metadata-only on-failure record, re-read from the stream);
+ *  7. `serverless remove`, after emptying the bucket as an operator would.
  *
  * Exits 1 at the first step that does not do what it should, with what it saw. Bounded: each step
  * has a time limit, and the whole run takes about a minute.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DeleteObjectsCommand,
+  GetBucketNotificationConfigurationCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import Table from 'cli-table3';
 import { Client } from 'pg';
@@ -162,6 +171,7 @@ async function rehearse(database: TlsPostgres, moto: MotoServer, service: Offlin
   // HTTP/1.1: the Kinesis client's default handler speaks HTTP/2, which moto's server does not.
   const kinesis = new KinesisClient({ ...client, requestHandler: requestHandler() });
   const sqs = new SQSClient(client);
+  const s3 = new S3Client({ ...client, forcePathStyle: true });
   const cloudFormation = new CloudFormationClient(client);
   const pg = new URL(database.url);
   let apiKey = '';
@@ -239,42 +249,117 @@ async function rehearse(database: TlsPostgres, moto: MotoServer, service: Offlin
     return `event ${eventId} stored over verified TLS; status 200`;
   });
 
-  await step(`npm run replay -- --stage ${STAGE} --invoke (drains the DLQ)`, async () => {
+  /** Lambda's on-failure record for the stream's first record, as a batch that ran out of retries gets it. */
+  const onFailureRecord = async () => {
     const found = await outputs(cloudFormation);
     const { shardId, records } = await streamRecords(kinesis, `${STACK}-telemetry`);
     const first = records[0];
     check(first?.SequenceNumber, 'no record on the stream to point a dead-letter message at');
-    // What Lambda's on-failure destination sends for a batch that ran out of retries.
-    const message = {
-      requestContext: {
-        requestId: randomBytes(8).toString('hex'),
-        functionArn: `arn:aws:lambda:${REGION}:123456789012:function:${STACK}-consumer`,
-        condition: 'RetryAttemptsExhausted',
-        approximateInvokeCount: 4,
-      },
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-      version: '1.0',
-      timestamp: new Date().toISOString(),
-      KinesisBatchInfo: {
-        shardId,
-        startSequenceNumber: first.SequenceNumber,
-        endSequenceNumber: first.SequenceNumber,
-        approximateArrivalOfFirstRecord: new Date().toISOString(),
-        approximateArrivalOfLastRecord: new Date().toISOString(),
-        batchSize: 1,
-        streamArn: found.TelemetryStreamArn,
+    return {
+      first,
+      message: {
+        requestContext: {
+          requestId: randomBytes(8).toString('hex'),
+          functionArn: `arn:aws:lambda:${REGION}:123456789012:function:${STACK}-consumer`,
+          condition: 'RetryAttemptsExhausted',
+          approximateInvokeCount: 4,
+        },
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        version: '1.0',
+        timestamp: new Date().toISOString(),
+        KinesisBatchInfo: {
+          shardId,
+          startSequenceNumber: first.SequenceNumber,
+          endSequenceNumber: first.SequenceNumber,
+          approximateArrivalOfFirstRecord: new Date().toISOString(),
+          approximateArrivalOfLastRecord: new Date().toISOString(),
+          batchSize: 1,
+          streamArn: found.TelemetryStreamArn,
+        },
       },
     };
-    const queueUrl = found.DeadLetterQueueUrl ?? '';
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
-    const report = await runScript(['scripts/replay.ts', '--stage', STAGE, '--region', REGION, '--invoke'], aws);
+  };
+
+  const queueDepth = async (queueUrl: string): Promise<number> => {
     const { Attributes = {} } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
     );
-    check(Attributes.ApproximateNumberOfMessages === '0', `the DLQ still holds messages after the replay:\n${report}`);
+    return Number(Attributes.ApproximateNumberOfMessages);
+  };
+
+  let bucket = '';
+  await step(
+    'failures bucket: the mappings send failed batches there, and each object is announced on the DLQ',
+    async () => {
+      const found = await outputs(cloudFormation);
+      bucket = found.FailuresBucketName ?? '';
+      check(bucket === `${STACK}-failures-123456789012-${REGION}`, `unexpected FailuresBucketName output ${bucket}`);
+      const { EventSourceMappings = [] } = await lambda.send(new ListEventSourceMappingsCommand({}));
+      const ours = EventSourceMappings.filter((m) => m.FunctionArn?.includes(`${STACK}-`));
+      check(ours.length === 2, `expected the consumer's and the relay's mappings, found ${ours.length}`);
+      for (const mapping of ours)
+        check(
+          mapping.DestinationConfig?.OnFailure?.Destination === `arn:aws:s3:::${bucket}`,
+          `${mapping.FunctionArn} sends failed batches to ${mapping.DestinationConfig?.OnFailure?.Destination}`,
+        );
+      const { QueueConfigurations = [] } = await s3.send(
+        new GetBucketNotificationConfigurationCommand({ Bucket: bucket }),
+      );
+      check(
+        QueueConfigurations.length === 1,
+        `the bucket has ${QueueConfigurations.length} queue notifications, not 1`,
+      );
+      // What Lambda writes for a failed batch: the on-failure record plus the records as delivered.
+      const { first, message } = await onFailureRecord();
+      const payload = {
+        Records: [
+          {
+            kinesis: {
+              kinesisSchemaVersion: '1.0',
+              partitionKey: first.PartitionKey,
+              sequenceNumber: first.SequenceNumber,
+              data: Buffer.from(first.Data ?? new Uint8Array()).toString('base64'),
+              approximateArrivalTimestamp: Date.now() / 1000,
+            },
+            eventSource: 'aws:kinesis',
+            eventSourceARN: message.KinesisBatchInfo.streamArn,
+          },
+        ],
+      };
+      const now = new Date().toISOString().slice(0, 19);
+      const key = `aws/lambda/${randomUUID()}/${message.KinesisBatchInfo.shardId}/${now.slice(0, 10).replaceAll('-', '/')}/${now.replaceAll(':', '.')}-${randomUUID()}`;
+      const before = await queueDepth(found.DeadLetterQueueUrl ?? '');
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ ...message, payload }) }));
+      let depth = before;
+      for (let i = 0; i < 50 && depth === before; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        depth = await queueDepth(found.DeadLetterQueueUrl ?? '');
+      }
+      check(depth === before + 1, `the DLQ holds ${depth} messages after the object was written, not ${before + 1}`);
+      return `mappings -> s3://${bucket}; the object's notification reached the DLQ`;
+    },
+  );
+
+  await step(`npm run replay -- --stage ${STAGE} --invoke (drains the DLQ)`, async () => {
+    const found = await outputs(cloudFormation);
+    const { message } = await onFailureRecord();
+    const queueUrl = found.DeadLetterQueueUrl ?? '';
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
+    const report = await runScript(['scripts/replay.ts', '--stage', STAGE, '--region', REGION, '--invoke'], aws);
+    check((await queueDepth(queueUrl)) === 0, `the DLQ still holds messages after the replay:\n${report}`);
     const after = await streamRecords(kinesis, `${STACK}-telemetry`);
-    check(after.records.length === 2, `the stream holds ${after.records.length} records after the replay, not 2`);
-    return 'the message was drained and its record put back on the stream';
+    check(after.records.length === 3, `the stream holds ${after.records.length} records after the replay, not 3`);
+    check(/from the failures bucket\D+1\b/.test(report), `the replay put back no record from the bucket:\n${report}`);
+    return 'both messages drained: one record from the bucket, one re-read from the stream';
+  });
+
+  await step('empty the failures bucket (what an operator does before removing a stage)', async () => {
+    const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    if (Contents.length > 0)
+      await s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: Contents.map((o) => ({ Key: o.Key })) } }),
+      );
+    return `${Contents.length} object(s) deleted`;
   });
 
   await step(`serverless remove --stage ${STAGE}`, async () => {
