@@ -13,12 +13,15 @@ describe('configuration readers', () => {
       region: 'eu-west-1',
       kinesisEndpoint: 'http://127.0.0.1:1',
       sqsEndpoint: 'http://127.0.0.1:2',
+      s3Endpoint: 'http://127.0.0.1:1',
       streamAddressing: 'name',
     });
+    expect(readAwsConfig({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:3' }).s3Endpoint).toBe('http://127.0.0.1:3');
     expect(readAwsConfig({})).toEqual({
       region: 'us-east-1',
       kinesisEndpoint: undefined,
       sqsEndpoint: undefined,
+      s3Endpoint: undefined,
       streamAddressing: 'arn',
     });
   });

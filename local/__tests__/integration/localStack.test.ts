@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../../lib/aws/s3Client';
 import { startLocalStack, type LocalStack } from '../../src/stack';
 import { startServicesChild, type ServicesChild } from '../../src/servicesChild';
 
@@ -37,5 +39,20 @@ describe('local stack (npm start) in-process', () => {
     });
     expect(status.status).toBe(200);
     expect(await stack.status()).toMatchObject({ eventsAccepted: 2, written: 2, relayed: 2, dlqDepth: 0 });
+  });
+
+  // Where the mappings send failed batches (the failures bucket, as serverless.yml's default stage has
+  // it) is checked end to end in __tests__/integration/e2e-outage.test.ts.
+  it('creates the failures bucket of serverless.yml in the local S3', async () => {
+    expect(stack.failuresBucket).toBe('telemetry-pipeline-local-failures-000000000000-us-east-1');
+    const s3 = createS3Client({
+      region: stack.region,
+      kinesisEndpoint: undefined,
+      sqsEndpoint: undefined,
+      s3Endpoint: stack.s3Endpoint,
+      streamAddressing: 'name',
+    });
+    await expect(s3.send(new HeadBucketCommand({ Bucket: stack.failuresBucket }))).resolves.toBeDefined();
+    s3.destroy();
   });
 });

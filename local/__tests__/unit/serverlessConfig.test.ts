@@ -228,8 +228,45 @@ describe('streamMappingsFromConfig', () => {
     expect(resolve({ 'Fn::GetAtt': 'DeadLetterQueue.Arn' }, 'x')).toBe(
       'arn:aws:sqs:eu-west-1:000000000000:telemetry-pipeline-local-dlq',
     );
-    expect(() => resolve({ 'Fn::GetAtt': ['Alarm', 'Arn'] }, 'x')).toThrow(/neither a Kinesis stream nor an SQS queue/);
-    expect(() => resolve({ 'Fn::GetAtt': ['Missing', 'Arn'] }, 'x')).toThrow(/does not exist|neither/);
+    expect(() => resolve({ 'Fn::GetAtt': ['Alarm', 'Arn'] }, 'x')).toThrow(
+      /not a Kinesis stream, an SQS queue or an S3 bucket/,
+    );
+    expect(() => resolve({ 'Fn::GetAtt': ['Missing', 'Arn'] }, 'x')).toThrow(/does not exist|not a Kinesis/);
+  });
+
+  it("takes a mapping's on-failure destination from resources.extensions (an S3 bucket the framework cannot express)", () => {
+    const bucketName = { 'Fn::Sub': 'telemetry-pipeline-local-failures-${AWS::AccountId}-${AWS::Region}' };
+    const extended: ResolvedServerlessConfig = {
+      ...printed,
+      resources: {
+        Resources: {
+          ...printed.resources?.Resources,
+          FailuresBucket: { Type: 'AWS::S3::Bucket', Properties: { BucketName: bucketName } },
+        },
+        extensions: {
+          ConsumerEventSourceMappingKinesisTelemetryStream: {
+            Properties: {
+              DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['FailuresBucket', 'Arn'] } } },
+            },
+          },
+        },
+      },
+    };
+    const [consumer, relay] = streamMappingsFromConfig(extended, { region: 'eu-west-1' });
+    expect(consumer?.mapping.onFailure).toEqual({
+      bucketArn: 'arn:aws:s3:::telemetry-pipeline-local-failures-000000000000-eu-west-1',
+    });
+    // The relay's event names its stream by ARN, not by a logical id: no extension applies to it.
+    expect(relay?.mapping.onFailure).toBeUndefined();
+
+    const unnamed: ResolvedServerlessConfig = {
+      ...extended,
+      resources: {
+        ...extended.resources,
+        Resources: { ...extended.resources?.Resources, FailuresBucket: { Type: 'AWS::S3::Bucket', Properties: {} } },
+      },
+    };
+    expect(() => streamMappingsFromConfig(unnamed)).toThrow(/an S3 bucket needs an explicit BucketName/);
   });
 
   it("reads this project's serverless.yml for the local stage", async () => {
@@ -244,9 +281,10 @@ describe('streamMappingsFromConfig', () => {
       expect(found.mapping.bisectBatchOnFunctionError).toBe(stream.bisectBatchOnFunctionError ?? false);
       expect(found.mapping.reportBatchItemFailures).toBe(stream.functionResponseType === 'ReportBatchItemFailures');
       expect(found.streamArn).toMatch(/^arn:aws:kinesis:[a-z0-9-]+:000000000000:stream\/.+-local-.+$/);
+      // The stage's default failureDestination s3: the failures bucket, through resources.extensions.
       if (stream.destinations)
         expect(found.mapping.onFailure).toEqual({
-          queueArn: expect.stringMatching(/^arn:aws:sqs:[a-z0-9-]+:000000000000:.+-local-.+$/),
+          bucketArn: expect.stringMatching(/^arn:aws:s3:::.+-local-failures-000000000000-[a-z0-9-]+$/),
         });
     }
   }, 60_000);
