@@ -355,8 +355,11 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
   return report;
 }
 
-/** Makes kept messages visible again now, so the next run (or a run right after a dry run) sees them. */
-async function releaseMessages(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+/**
+ * Makes kept messages visible again now, so the next run (or a run right after a dry run) sees them.
+ * Never throws: a message not released is visible again when its visibility timeout ends.
+ */
+export async function releaseMessages(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
   for (let i = 0; i < messages.length; i += RECEIVE_BATCH) {
     const batch = messages.slice(i, i + RECEIVE_BATCH);
     await sqs

@@ -5,16 +5,12 @@
  * message back as it was (visible again at once). It puts nothing on a stream and deletes nothing;
  * the only trace is each message's receive count, which SQS raises on any read.
  */
-import {
-  ChangeMessageVisibilityBatchCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parseDlqMessage, type DlqMessage } from '../../lib/dlq/parseDlqMessage';
 import { errorMessage } from '../../lib/errors';
 import { readFailedBatch } from '../../lib/replay/readFailedBatch';
+import { releaseMessages } from '../../lib/replay/replayQueue';
 
 export interface PeekGroup {
   kind: string;
@@ -125,21 +121,6 @@ async function describe(parsed: DlqMessage, message: Message, s3: S3Client): Pro
   }
 }
 
-async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const batch = messages.slice(i, i + 10);
-    await sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
-        }),
-      )
-      // A message not released is visible again after VISIBILITY_SECONDS: later, never lost.
-      .catch(() => undefined);
-  }
-}
-
 /**
  * @example
  * const report = await peekQueue({ sqs, s3 }, { queueUrl, maxMessages: 1000, deadline: Date.now() + 60_000 });
@@ -198,7 +179,7 @@ export async function peekQueue(deps: { sqs: SQSClient; s3: S3Client }, options:
     }
     report.truncated = report.messages >= options.maxMessages;
   } finally {
-    await release(deps.sqs, options.queueUrl, read);
+    await releaseMessages(deps.sqs, options.queueUrl, read);
   }
   report.groups = [...groups.values()].sort(
     (a, b) =>
