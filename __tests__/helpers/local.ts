@@ -4,6 +4,7 @@
  * returns everything on a stream.
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -20,6 +21,7 @@ import { createKinesisClient } from '../../lib/aws/kinesisClient';
 import { createS3Client } from '../../lib/aws/s3Client';
 import { createSqsClient } from '../../lib/aws/sqsClient';
 import type { AwsConfig } from '../../lib/config';
+import { MIGRATIONS_DIR } from '../../lib/db/migrate';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -136,3 +138,8 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
     },
   };
 }
+
+/** Every migration in migrations/, in the order they apply. */
+export const MIGRATION_NAMES: readonly string[] = readdirSync(MIGRATIONS_DIR)
+  .filter((name) => /^\d+_.+\.sql$/.test(name))
+  .sort();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { applyMigrations, MigrationError, MIGRATIONS_DIR } from '../../lib/db/migrate';
-import { freshDatabase } from '../helpers/local';
+import { freshDatabase, MIGRATION_NAMES } from '../helpers/local';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '..', '..');
@@ -25,14 +25,13 @@ describe('migrations', () => {
     const db = await freshDatabase();
     try {
       await withClient(db.url, async (client) => {
-        expect(await applyMigrations(client)).toEqual(['001_telemetry_events.sql']);
+        expect(await applyMigrations(client)).toEqual(MIGRATION_NAMES);
         expect(await applyMigrations(client)).toEqual([]);
         const { rows } = await client.query<{ name: string }>(
           `SELECT indexname AS name FROM pg_indexes WHERE tablename IN ('telemetry_events', 'shard_checkpoints') ORDER BY 1`,
         );
         expect(rows.map((r) => r.name)).toEqual([
           'shard_checkpoints_pkey',
-          'telemetry_events_event_time_idx',
           'telemetry_events_pkey',
           'telemetry_events_source_time_idx',
         ]);
@@ -47,13 +46,13 @@ describe('migrations', () => {
     try {
       const env = { ...process.env, DATABASE_URL: db.url };
       const first = await run('npx', ['tsx', 'scripts/migrate.ts'], { cwd: root, env });
-      expect(first.stdout).toContain('applied: 001_telemetry_events.sql');
+      expect(first.stdout).toContain(`applied: ${MIGRATION_NAMES.join(', ')}`);
       const second = await run('npx', ['tsx', 'scripts/migrate.ts'], { cwd: root, env });
       expect(second.stdout).toContain('schema is up to date');
       const count = await withClient(db.url, (client) =>
         client.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations'),
       );
-      expect(count.rows[0]?.n).toBe(1);
+      expect(count.rows[0]?.n).toBe(MIGRATION_NAMES.length);
     } finally {
       await db.drop();
     }

@@ -14,6 +14,7 @@ import { DatabaseConnection } from '../../lib/db/connection';
 import { tlsError } from '../../lib/db/tlsError';
 import { errorCode } from '../../lib/errors';
 import { startTlsPostgres, type TlsPostgres } from '../../local/src/tlsPostgres';
+import { MIGRATION_NAMES } from '../helpers/local';
 
 const root = path.resolve(__dirname, '..', '..');
 const RDS_CA_BUNDLE = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
@@ -146,8 +147,8 @@ describe('npm run migrate against a TLS-only Postgres', () => {
     const url = await freshDatabase(server);
     const first = await migrate({ DATABASE_URL: withQuery(url, 'sslmode=verify-full'), PGSSLROOTCERT: server.caFile });
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toContain('applied: 001_telemetry_events.sql');
-    expect(await appliedMigrations(url, server)).toEqual(['001_telemetry_events.sql']);
+    expect(first.stdout).toContain(`applied: ${MIGRATION_NAMES.join(', ')}`);
+    expect(await appliedMigrations(url, server)).toEqual(MIGRATION_NAMES);
 
     // The deployed functions' setting (DATABASE_SSL=true), with the CA given the libpq way.
     const second = await migrate({ DATABASE_URL: url, DATABASE_SSL: 'true', PGSSLROOTCERT: server.caFile });
@@ -168,8 +169,8 @@ describe('npm run migrate against a TLS-only Postgres', () => {
     ]);
     expect(flag).toMatchObject({ code: 0, stderr: '' });
     expect(inUrl).toMatchObject({ code: 0, stderr: '' });
-    expect(await appliedMigrations(viaFlag, server)).toEqual(['001_telemetry_events.sql']);
-    expect(await appliedMigrations(viaUrl, server)).toEqual(['001_telemetry_events.sql']);
+    expect(await appliedMigrations(viaFlag, server)).toEqual(MIGRATION_NAMES);
+    expect(await appliedMigrations(viaUrl, server)).toEqual(MIGRATION_NAMES);
   });
 
   it('fails verification without the CA (or with the wrong one) and says to set PGSSLROOTCERT or --ca', async () => {
@@ -204,7 +205,7 @@ describe('npm run migrate against a TLS-only Postgres', () => {
     const url = await freshDatabase(server);
     const outcome = await migrate({ DATABASE_URL: withQuery(url, 'sslmode=require') });
     expect(outcome).toMatchObject({ code: 0, stderr: '' });
-    expect(await appliedMigrations(url, server)).toEqual(['001_telemetry_events.sql']);
+    expect(await appliedMigrations(url, server)).toEqual(MIGRATION_NAMES);
   });
 
   it('says the server requires TLS when connecting without it (no setting, or sslmode=disable)', async () => {
@@ -238,7 +239,7 @@ describe('npm run migrate against a TLS-only Postgres', () => {
       PGSSLROOTCERT: otherName.caFile,
     });
     expect(chainOnly).toMatchObject({ code: 0, stderr: '' });
-    expect(await appliedMigrations(url, otherName, true)).toEqual(['001_telemetry_events.sql']);
+    expect(await appliedMigrations(url, otherName, true)).toEqual(MIGRATION_NAMES);
   });
 
   it('says to use sslmode=disable when the server has no TLS at all', async () => {

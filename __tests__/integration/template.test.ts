@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { offlineService, type OfflineService } from '../../local/src/offlineService';
 import { bundleSizes, formatSizeTable, readZipEntries, type BundleSize } from '../../scripts/bundle-sizes';
+import { MIGRATION_NAMES } from '../helpers/local';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FUNCTIONS = ['ingest', 'status', 'consumer', 'relay', 'replay', 'fill', 'migrate'] as const;
@@ -495,7 +496,7 @@ describe('function zips', () => {
   it.each(FUNCTIONS)('%s holds its minified bundle and a source map of mappings only, SDK left out', async (name) => {
     const entries = readZipEntries(await readFile(path.join(packageDir, `${name}.zip`)));
     // The migrate function also carries the SQL it applies.
-    const sql = name === 'migrate' ? ['migrations/001_telemetry_events.sql'] : [];
+    const sql = name === 'migrate' ? MIGRATION_NAMES.map((file) => `migrations/${file}`) : [];
     expect(entries.map((entry) => entry.name).sort()).toEqual([
       `handlers/${name}.js`,
       `handlers/${name}.js.map`,

@@ -3,7 +3,7 @@
  * (so a single implicit transaction and a single round trip). The rows travel as one JSON parameter
  * through `jsonb_to_recordset` with fixed SQL text: the fastest of the shapes measured here (see
  * docs/architecture.md), no statement text that grows with the batch, and idempotent by
- * `ON CONFLICT DO NOTHING`.
+ * `ON CONFLICT DO NOTHING`. The same statement keeps the per-minute rollups.
  */
 import type { ShardCheckpoint } from './checkpoints';
 import type { Queryable } from './queryable';
@@ -28,8 +28,12 @@ export interface WriteResult {
   written: number;
 }
 
-// Data-modifying CTEs always run to completion, so the checkpoint upsert commits with the rows or
-// not at all. The upsert only moves forward (the WHERE on DO UPDATE): a retried or concurrent older
+// Data-modifying CTEs always run to completion, so the rollups and the checkpoint upsert commit with
+// the rows or not at all. The rollups count only what `inserted` returns: the rows this statement
+// really added, never a duplicate the conflict skipped (migrations/002: the expressions, the
+// buckets; the rows go in key order, so two lanes updating the same minutes take their row locks in
+// one order). The idempotency key is (event_id, event_time): the table is partitioned by event_time,
+// which the record carries from ingest on, so a retry, resend or replay lands in the same partition. The upsert only moves forward (the WHERE on DO UPDATE): a retried or concurrent older
 // batch (parallelizationFactor > 1) cannot move a shard's checkpoint back. This is the only
 // checkpoint write: advancing checkpoints alone is this statement with no rows
 // (lib/db/checkpoints.ts).
@@ -41,8 +45,27 @@ WITH inserted AS (
   FROM jsonb_to_recordset($1::jsonb) AS r(
     event_id uuid, source text, type text, event_time timestamptz, duration_ms double precision, payload jsonb,
     shard_id text, sequence_number numeric, arrival_time timestamptz, received_at timestamptz)
-  ON CONFLICT (event_id) DO NOTHING
-  RETURNING 1
+  ON CONFLICT (event_id, event_time) DO NOTHING
+  RETURNING source, type, event_time, duration_ms, payload
+), rolled_up AS (
+  INSERT INTO telemetry_rollup_minute AS m
+  SELECT source, type, date_trunc('minute', event_time), count(*),
+         count(*) FILTER (WHERE telemetry_is_error(type, payload)),
+         count(duration_ms), coalesce(sum(duration_ms), 0), min(duration_ms), max(duration_ms),
+         telemetry_bucket_counts(coalesce(
+           array_agg(width_bucket(duration_ms, telemetry_duration_bounds())) FILTER (WHERE duration_ms IS NOT NULL),
+           '{}'))
+  FROM inserted
+  GROUP BY 1, 2, 3
+  ORDER BY 1, 2, 3
+  ON CONFLICT (source, type, minute) DO UPDATE SET
+    events = m.events + EXCLUDED.events,
+    errors = m.errors + EXCLUDED.errors,
+    duration_count = m.duration_count + EXCLUDED.duration_count,
+    duration_sum = m.duration_sum + EXCLUDED.duration_sum,
+    duration_min = least(m.duration_min, EXCLUDED.duration_min),
+    duration_max = greatest(m.duration_max, EXCLUDED.duration_max),
+    duration_buckets = telemetry_add_buckets(m.duration_buckets, EXCLUDED.duration_buckets)
 ), checkpointed AS (
   INSERT INTO shard_checkpoints AS c (stream_arn, shard_id, sequence_number, arrival_time)
   SELECT stream_arn, shard_id, sequence_number, arrival_time
