@@ -5,7 +5,7 @@
 const { databaseEnvironment } = require('./database.cjs');
 
 /** The functions that talk to Postgres: exactly these run in the VPC when subnets are given. */
-const DATABASE_FUNCTIONS = ['status', 'consumer', 'fill', 'migrate'];
+const DATABASE_FUNCTIONS = ['status', 'consumer', 'fill', 'maintain', 'migrate'];
 
 /**
  * @example

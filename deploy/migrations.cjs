@@ -27,7 +27,7 @@ function migrationsHash(dir = MIGRATIONS_DIR) {
 }
 
 /** The functions that read or write the schema: updated only after the migrations have run. */
-const SCHEMA_USERS = ['ConsumerLambdaFunction', 'StatusLambdaFunction', 'FillLambdaFunction'];
+const SCHEMA_USERS = ['ConsumerLambdaFunction', 'StatusLambdaFunction', 'FillLambdaFunction', 'MaintainLambdaFunction'];
 
 function databaseWaits(settings) {
   if (settings.database.mode !== 'managed') return [];

@@ -115,6 +115,26 @@ function functionAlarms(functions, names, iteratorAgeAlarmMs) {
       ...onPipeline(names, 'DeadLetterMessages'),
     });
   }
+  if (has('maintain')) {
+    // Hourly runs: an hour's Maximum over two periods, so one missed run does not hide it.
+    resources.DefaultPartitionAlarm = alarm(names, 'rows-outside-partitions', {
+      AlarmDescription:
+        'Rows landed in a default partition: telemetry with a timestamp no partition covers (far in the past or ' +
+        'future, or the maintain function not creating partitions ahead). They are kept, but never dropped by ' +
+        'partition: see the maintain function log.',
+      ...onPipeline(names, 'DefaultPartitionRows'),
+      Statistic: 'Maximum',
+      Period: 3600,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 1,
+    });
+    resources.MaintainErrorsAlarm = alarm(names, 'maintain-errors', {
+      AlarmDescription: 'The partition maintenance failed: partitions are not being created ahead or dropped.',
+      ...onFunction('maintain', 'Errors', 'Sum', 0),
+      Period: 3600,
+      EvaluationPeriods: 1,
+    });
+  }
   return resources;
 }
 

@@ -116,9 +116,11 @@ AS $$
   WHERE i.inhparent = p_table AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
 $$;
 
--- Creates p_table's partition for [p_start, p_end) unless one overlaps it (then: NULL). Rows the
--- default partition holds for that range are moved into it first (a partition cannot be created
--- over rows the default partition holds). Returns the new partition's name.
+-- Creates p_table's partition for [p_start, p_end) unless one overlaps it (then: NULL), and returns
+-- its name. Made as a table of its own, filled with the rows the default partition holds for that
+-- range (a partition cannot cover rows the default partition holds), then attached: ATTACH takes
+-- only a SHARE UPDATE EXCLUSIVE lock on the parent, which writes do not wait for (CREATE TABLE ...
+-- PARTITION OF would take ACCESS EXCLUSIVE).
 CREATE FUNCTION telemetry_create_partition(p_table regclass, p_start timestamptz, p_end timestamptz)
 RETURNS text
 LANGUAGE plpgsql
@@ -128,42 +130,91 @@ DECLARE
   part text := parent || '_p' || to_char(p_start AT TIME ZONE 'UTC', 'YYYYMMDD');
   default_part text := parent || '_default';
   column_name text := CASE WHEN parent = 'telemetry_rollup_minute' THEN 'minute' ELSE 'event_time' END;
-  has_rows boolean;
 BEGIN
   IF EXISTS (SELECT 1 FROM telemetry_partitions(p_table) p WHERE p.range_start < p_end AND p.range_end > p_start) THEN
     RETURN NULL;
   END IF;
-  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I >= $1 AND %I < $2)', default_part, column_name, column_name)
-    INTO has_rows USING p_start, p_end;
-  IF has_rows THEN
-    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS)', part, parent);
-    EXECUTE format('WITH moved AS (DELETE FROM %I WHERE %I >= $1 AND %I < $2 RETURNING *) INSERT INTO %I SELECT * FROM moved',
-                   default_part, column_name, column_name, part) USING p_start, p_end;
-    EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', parent, part, p_start, p_end);
-  ELSE
-    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', part, parent, p_start, p_end);
-  END IF;
+  EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS)', part, parent);
+  EXECUTE format('WITH moved AS (DELETE FROM %I WHERE %I >= $1 AND %I < $2 RETURNING *) INSERT INTO %I SELECT * FROM moved',
+                 default_part, column_name, column_name, part) USING p_start, p_end;
+  EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', parent, part, p_start, p_end);
   RETURN part;
 END
 $$;
 
--- The upgrade: daily partitions for the days the existing rows cover, then the rows.
+-- The maintenance function's steps (lib/maintain/maintainPartitions.ts), one transaction each, so a
+-- lock is held only for one partition's statement. Each waits at most 1 s for its table lock: a
+-- write queued behind a waiting DDL statement is delayed by no more than that, and a step that cannot
+-- get its lock gives up (lock_not_available) for the next run to retry. Concurrent runs are
+-- serialized step by step by a transaction-level advisory lock (which also works through a pooler).
+CREATE FUNCTION telemetry_maintenance_guard() RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  PERFORM set_config('lock_timeout', '1000', true);
+  PERFORM pg_advisory_xact_lock(hashtext('telemetry_partition_maintenance'));
+END
+$$;
+
+-- The aligned ranges of p_interval that cover [p_from, p_to].
+CREATE FUNCTION telemetry_wanted_ranges(p_interval text, p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (range_start timestamptz, range_end timestamptz)
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+  at timestamptz := p_from;
+  r record;
+BEGIN
+  -- Bounded: at most one range per day of the span, and the span is the maintenance window.
+  FOR i IN 1..4000 LOOP
+    EXIT WHEN at > p_to;
+    r := telemetry_partition_range(at, p_interval);
+    range_start := r.range_start;
+    range_end := r.range_end;
+    RETURN NEXT;
+    at := r.range_end;
+  END LOOP;
+END
+$$;
+
+CREATE FUNCTION telemetry_ensure_partition(p_table regclass, p_start timestamptz, p_end timestamptz)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  PERFORM telemetry_maintenance_guard();
+  RETURN telemetry_create_partition(p_table, p_start, p_end);
+END
+$$;
+
+-- Drops one partition of p_table, named: never another table.
+CREATE FUNCTION telemetry_drop_partition(p_table regclass, p_name text)
+RETURNS boolean
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  PERFORM telemetry_maintenance_guard();
+  IF NOT EXISTS (SELECT 1 FROM telemetry_partitions(p_table) p WHERE p.name = p_name) THEN
+    RETURN false;
+  END IF;
+  EXECUTE format('DROP TABLE %I', p_name);
+  RETURN true;
+END
+$$;
+
+-- The upgrade: daily partitions for the days the existing rows have (within a year back and a week
+-- ahead: rows outside go to the default partition, which the maintenance reports), then the rows.
 DO $$
 DECLARE
-  first_day timestamptz;
-  last_day timestamptz;
   day timestamptz;
 BEGIN
-  SELECT greatest(min(event_time), now() - interval '366 days'), least(max(event_time), now() + interval '7 days')
-    INTO first_day, last_day FROM telemetry_events_unpartitioned;
-  IF first_day IS NULL OR first_day > last_day THEN
-    RETURN;
-  END IF;
-  day := (telemetry_partition_range(first_day, 'day')).range_start;
-  WHILE day <= last_day LOOP
+  FOR day IN
+    SELECT DISTINCT (date_trunc('day', event_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
+    FROM telemetry_events_unpartitioned
+    WHERE event_time >= now() - interval '366 days' AND event_time < now() + interval '7 days'
+  LOOP
     PERFORM telemetry_create_partition('telemetry_events', day, day + interval '1 day');
     PERFORM telemetry_create_partition('telemetry_rollup_minute', day, day + interval '1 day');
-    day := day + interval '1 day';
   END LOOP;
 END
 $$;

@@ -8,16 +8,20 @@ import { readDatabaseConfig } from '../db/config';
 import { resolveConnectionTarget } from '../db/credentials';
 import { applyMigrations, DEFAULT_MIGRATION_LIMITS } from '../db/migrate';
 import { pgSsl } from '../db/tls';
+import { readPartitionSettings } from '../maintain/config';
+import { maintainPartitions, type MaintenanceReport } from '../maintain/maintainPartitions';
 import PgClient = require('pg/lib/client');
 
 export interface MigrationRun {
   /** Names of the migrations this run applied (empty when the schema was up to date). */
   applied: string[];
+  /** The partition maintenance run right after (when PARTITION_INTERVAL is set). */
+  partitions?: MaintenanceReport;
 }
 
 /**
  * Reads the same database settings as the other functions (DATABASE_URL / DATABASE_SECRET_ARN,
- * DATABASE_SSL). With ROLE_STATEMENT_TIMEOUT_MS set (stages behind RDS Proxy, whose functions send no
+ * DATABASE_SSL), and runs the partition maintenance after the migrations when PARTITION_INTERVAL is set. With ROLE_STATEMENT_TIMEOUT_MS set (stages behind RDS Proxy, whose functions send no
  * statement_timeout of their own) it also sets that limit on the database role they connect as.
  *
  * The run's statements are limited to `budgetMs` each (statement_timeout), and wait at most
@@ -62,7 +66,9 @@ export async function runMigrations(
       await client.query(
         `ALTER ROLE CURRENT_USER SET statement_timeout = ${client.escapeLiteral(String(roleTimeoutMs))}`,
       );
-    return { applied };
+    // A new stage has its partitions at once, not at the maintain function's first scheduled run.
+    const settings = readPartitionSettings(env);
+    return settings ? { applied, partitions: await maintainPartitions(client, settings) } : { applied };
   } finally {
     signal?.removeEventListener('abort', stop);
     await client.end().catch(() => undefined);

@@ -20,6 +20,8 @@ import { ConfigError } from '../../../lib/errors';
 import { lambdaHandler, type LambdaHandler } from '../../../lib/lambda/lambdaHandler';
 import { DatabaseConnection } from '../../../lib/db/connection';
 import { applyMigrations } from '../../../lib/db/migrate';
+import { readPartitionSettings } from '../../../lib/maintain/config';
+import { maintainPartitions } from '../../../lib/maintain/maintainPartitions';
 import {
   startEventSourceMapping,
   type EsmTiming,
@@ -120,6 +122,11 @@ type FullConfig = ResolvedServerlessConfig & {
     Conditions?: Record<string, unknown>;
   };
 };
+
+/** An environment block as `serverless print` gives it (numbers stay numbers) as the strings a function sees. */
+function plainEnvironment(env: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(env ?? {}).map(([name, value]) => [name, String(value)]));
+}
 
 function parameterDefaults(config: FullConfig): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -251,6 +258,14 @@ async function assemble(
   await admin.connect();
   try {
     await applyMigrations(admin);
+    // What the deployed migrate function does after the migrations (and the maintain function hourly).
+    const partitions = readPartitionSettings(plainEnvironment(config.functions?.maintain?.environment));
+    if (partitions) {
+      const report = await maintainPartitions(admin, partitions);
+      log(
+        `partitions: ${report.partitions.events} of events, ${report.created.length} created, ${report.dropped.length} dropped`,
+      );
+    }
   } finally {
     await admin.end();
   }
