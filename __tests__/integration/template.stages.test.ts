@@ -17,7 +17,7 @@ const VPC = 'vpc-0123456789abcdef0';
 const ROUTE_TABLE = 'rtb-0123456789abcdef0';
 const NETWORK = [`subnetIds=${SUBNETS}`, `securityGroupIds=${FUNCTION_GROUP}`, `vpcId=${VPC}`];
 const CENTRAL_STREAM = 'arn:aws:kinesis:eu-west-1:123456789012:stream/telemetry-pipeline-prod-telemetry';
-const DATABASE_FUNCTIONS = ['Status', 'Consumer', 'Fill', 'Migrate'];
+const DATABASE_FUNCTIONS = ['Status', 'Consumer', 'Fill', 'Maintain', 'Migrate'];
 const FAILED_BATCH_OBJECTS = '${FailuresBucket.Arn}/aws/lambda/*';
 const BUCKET_ARN = { 'Fn::GetAtt': ['FailuresBucket', 'Arn'] };
 const DLQ_ARN = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
@@ -133,7 +133,16 @@ describe('network: subnets and security groups', () => {
         expect({ name, vpc }).toEqual({ name, vpc: undefined });
       }
     }
-    expect(functionIds(template)).toEqual(['Consumer', 'Fill', 'Ingest', 'Migrate', 'Relay', 'Replay', 'Status']);
+    expect(functionIds(template)).toEqual([
+      'Consumer',
+      'Fill',
+      'Ingest',
+      'Maintain',
+      'Migrate',
+      'Relay',
+      'Replay',
+      'Status',
+    ]);
   });
 
   it('adds interface endpoints for SQS, Secrets Manager and Kinesis that admit HTTPS from the functions', () => {
@@ -303,7 +312,7 @@ describe('roles', () => {
 
   it('central: the database functions and no relay unless it is given targets', () => {
     const { template } = central;
-    expect(functionIds(template)).toEqual(['Consumer', 'Fill', 'Ingest', 'Migrate', 'Replay', 'Status']);
+    expect(functionIds(template)).toEqual(['Consumer', 'Fill', 'Ingest', 'Maintain', 'Migrate', 'Replay', 'Status']);
     expect(template.Resources.RelayTargetStream).toBeUndefined();
     expect(template.Outputs.TelemetryStreamArn).toBeDefined();
     expect(destinationOf(template, 'Consumer')).toEqual(BUCKET_ARN);

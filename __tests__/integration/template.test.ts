@@ -16,7 +16,7 @@ import { bundleSizes, formatSizeTable, readZipEntries, type BundleSize } from '.
 import { MIGRATION_NAMES } from '../helpers/local';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const FUNCTIONS = ['ingest', 'status', 'consumer', 'relay', 'replay', 'fill', 'migrate'] as const;
+const FUNCTIONS = ['ingest', 'status', 'consumer', 'relay', 'replay', 'fill', 'maintain', 'migrate'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 const HAS_CFN_LINT = spawnSync('cfn-lint', ['--version'], { stdio: 'ignore' }).status === 0;
 
@@ -154,7 +154,7 @@ afterAll(async () => {
 });
 
 describe('packaged CloudFormation template (stage dev)', () => {
-  it('has the seven functions on nodejs24.x, arm64, each with its own handler', () => {
+  it('has the eight functions on nodejs24.x, arm64, each with its own handler', () => {
     for (const name of FUNCTIONS) {
       const fn = resource(logicalId(name));
       expect(fn.Type).toBe('AWS::Lambda::Function');
@@ -191,11 +191,27 @@ describe('packaged CloudFormation template (stage dev)', () => {
       'ConsumerLambdaFunction',
       'StatusLambdaFunction',
       'FillLambdaFunction',
+      'MaintainLambdaFunction',
     ]) {
       const dependsOn = (template.Resources[id] as unknown as JsonObject).DependsOn;
       expect({ id, dependsOn }).toEqual({ id, dependsOn: expect.arrayContaining(['Migrations']) });
     }
     expect(env('migrate')).toMatchObject({ DATABASE_SSL: 'true' });
+  });
+
+  it('keeps the time partitions hourly, and right after the migrations, with the stage params; alarms on rows outside them', () => {
+    const settings = { PARTITION_INTERVAL: 'day', RETENTION_DAYS: '365', PARTITIONS_AHEAD: '7' };
+    expect(env('maintain')).toMatchObject({ ...settings, DATABASE_SSL: 'true' });
+    expect(env('migrate')).toMatchObject(settings);
+    const [, rule] = ofType('AWS::Events::Rule')[0] ?? [];
+    expect(rule?.Properties).toMatchObject({ ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
+    expect(JSON.stringify(rule?.Properties.Targets)).toContain('MaintainLambdaFunction');
+    expect(resource('DefaultPartitionAlarm').Properties).toMatchObject({
+      MetricName: 'DefaultPartitionRows',
+      Namespace: 'TelemetryPipeline/dev',
+      Threshold: 0,
+    });
+    expect(resource('MaintainErrorsAlarm').Properties).toMatchObject({ MetricName: 'Errors', Namespace: 'AWS/Lambda' });
   });
 
   it('throttles the HTTP API at the stage params and sets no CORS unless origins are given', () => {
