@@ -201,7 +201,12 @@ async function rehearse(database: TlsPostgres, moto: MotoServer, service: Offlin
       db.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name'),
     );
     check(rows.length > 0, 'the deploy finished but no migration was applied');
-    return `stack created; migrations applied by the custom resource: ${rows.map((r) => r.name).join(', ')}`;
+    // The migrate function keeps the partitions right after the migrations (7 days back to 7 ahead).
+    const parts = await withDatabase(database, (db) =>
+      db.query<{ n: number }>("SELECT count(*)::int AS n FROM telemetry_partitions('telemetry_events')"),
+    );
+    check((parts.rows[0]?.n ?? 0) >= 15, `the deploy left ${parts.rows[0]?.n} event partitions, not 15 or more`);
+    return `stack created; migrations applied by the custom resource: ${rows.map((r) => r.name).join(', ')}; ${parts.rows[0]?.n} partitions`;
   });
 
   await step('serverless info', async () => {
@@ -246,7 +251,13 @@ async function rehearse(database: TlsPostgres, moto: MotoServer, service: Offlin
     check(JSON.stringify(consumed) === '{"batchItemFailures":[]}', `consumer answered ${JSON.stringify(consumed)}`);
     const status = await invoke(lambda, 'status', apiEvent('GET', `/telemetry/${eventId}`, { 'x-api-key': apiKey }));
     check(status.statusCode === 200, `status answered ${JSON.stringify(status)}`);
-    return `event ${eventId} stored over verified TLS; status 200`;
+    // The scheduled maintenance, invoked as EventBridge would: nothing to create, nothing outside a partition.
+    const maintained = await invoke(lambda, 'maintain', { source: 'aws.events', 'detail-type': 'Scheduled Event' });
+    check(
+      JSON.stringify(maintained.defaultRows) === '{"events":0,"rollups":0}',
+      `maintain answered ${JSON.stringify(maintained)}`,
+    );
+    return `event ${eventId} stored over verified TLS; status 200; maintain: ${JSON.stringify(maintained.partitions)} partitions`;
   });
 
   /** Lambda's on-failure record for the stream's first record, as a batch that ran out of retries gets it. */
