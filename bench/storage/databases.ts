@@ -127,12 +127,17 @@ export async function openDatabases(
  * const { totalBytes } = await tableSize(db.client, 'telemetry_events');
  */
 export async function tableSize(client: Client, table: string): Promise<TableSize> {
-  // pg_partition_tree gives the table itself alone when it is not partitioned; a partitioned
-  // parent and its partitioned indexes have no storage of their own.
+  // pg_partition_tree gives nothing for a table that is not partitioned: then the table alone. A
+  // partitioned parent and its partitioned indexes have no storage of their own.
   const { rows } = await client.query<{ total: string; heap: string; indexes: string; relations: string }>(
-    `SELECT sum(pg_total_relation_size(relid)) AS total, sum(pg_table_size(relid)) AS heap,
+    `WITH rels AS (
+       SELECT relid, isleaf FROM pg_partition_tree($1::regclass)
+       UNION ALL
+       SELECT $1::regclass, true WHERE NOT EXISTS (SELECT 1 FROM pg_partition_tree($1::regclass))
+     )
+     SELECT sum(pg_total_relation_size(relid)) AS total, sum(pg_table_size(relid)) AS heap,
             sum(pg_indexes_size(relid)) AS indexes, count(*) FILTER (WHERE isleaf) AS relations
-     FROM pg_partition_tree($1::regclass)`,
+     FROM rels`,
     [table],
   );
   const row = rows[0];

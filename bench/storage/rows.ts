@@ -66,7 +66,9 @@ export function consumerBatch(now: number): Batch {
   });
   return {
     rows,
-    checkpoints: [{ stream_arn: STREAM_ARN, shard_id: SHARD_ID, sequence_number: sequence.toString(), arrival_time: arrival }],
+    checkpoints: [
+      { stream_arn: STREAM_ARN, shard_id: SHARD_ID, sequence_number: sequence.toString(), arrival_time: arrival },
+    ],
   };
 }
 

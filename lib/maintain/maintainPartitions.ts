@@ -13,9 +13,10 @@ import type { Queryable } from '../db/queryable';
 import type { PartitionSettings } from './config';
 
 export const PARTITIONED_TABLES = ['telemetry_events', 'telemetry_rollup_minute'] as const;
-const TIME_COLUMN: Record<(typeof PARTITIONED_TABLES)[number], string> = {
-  telemetry_events: 'event_time',
-  telemetry_rollup_minute: 'minute',
+/** Fixed statements, one per table: no SQL text is built from values. */
+const DELETE_EXPIRED_DEFAULT_ROWS: Record<(typeof PARTITIONED_TABLES)[number], string> = {
+  telemetry_events: 'DELETE FROM telemetry_events_default WHERE event_time < $1',
+  telemetry_rollup_minute: 'DELETE FROM telemetry_rollup_minute_default WHERE minute < $1',
 };
 const DAY_MS = 86_400_000;
 
@@ -91,9 +92,7 @@ export async function maintainPartitions(
       }
     }
     // Row deletes take no table lock: the consumer keeps writing meanwhile.
-    const deleted = await db.query(`DELETE FROM ${table}_default WHERE ${TIME_COLUMN[table]} < $1`, [
-      cutoff.toISOString(),
-    ]);
+    const deleted = await db.query(DELETE_EXPIRED_DEFAULT_ROWS[table], [cutoff.toISOString()]);
     report.expiredDefaultRows += deleted.rowCount ?? 0;
   }
   const { rows: counts } = await db.query<{
