@@ -1,11 +1,13 @@
 /**
- * `npm run bench:storage -- [--rows N] [--batches B] [--partitions P]`: what the time partitions
+ * `npm run bench:storage -- [--rows N] [--batches B] [--partitions P] [--no-upgrade]`: what the time partitions
  * (migrations/002) cost and save against the unpartitioned table (migrations/001), both schemas on
  * one local Postgres, side by side in the same run:
  *
  * 1. the consumer's batch write, at empty tables and at `--rows` rows, alternating batch by batch;
  * 2. retention of a day: DROP of its partition against DELETE (and VACUUM) of its rows;
- * 3. the status lookup by id, which probes every partition.
+ * 3. the status lookup by id, which probes every partition;
+ * 4. the upgrade: migration 002 on a fresh 001 table of `--rows` rows, its time and the disk it
+ *    needs meanwhile (one run, after the comparison, in a database of its own; `--no-upgrade` skips it).
  *
  * Progress on stderr, the table and the lookup plans on stdout, everything (samples included) in
  * `bench/results-storage.json`. Timings never fail the run; a broken check (rows lost, a row in the
@@ -16,13 +18,14 @@ import path from 'node:path';
 import { startServicesChild } from '../local/src/servicesChild';
 import { describeMachine, machineLine } from './machine';
 import { BATCHES_PER_ROUND, measureBatches, WARMUP_ROUNDS } from './storage/batches';
-import { type Databases, openDatabases, rowCount, tableSize } from './storage/databases';
+import { type Databases, dropDatabases, openDatabases, rowCount, tableSize } from './storage/databases';
 import { fillTables } from './storage/fill';
 import { measureLookups } from './storage/lookups';
 import { parseStorageArgs, StorageUsageError } from './storage/options';
 import { plansText, type SizedBatches, type StorageReport, storageTable } from './storage/report';
 import { measureRetention } from './storage/retention';
 import { BATCH_ROWS, DAY_MS } from './storage/rows';
+import { measureUpgrade } from './storage/upgrade';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT_FILE = path.join(ROOT, 'bench', 'results-storage.json');
@@ -86,15 +89,21 @@ async function main(): Promise<void> {
       await checkDefaultPartition(dbs);
       const lookups = await measureLookups(dbs, log);
       const retention = await measureRetention(dbs, fillStart, options.partitions, now, log);
-      report = { empty, filled, retention, lookups };
+      report = { empty, filled, retention, lookups, upgrade: undefined };
     } finally {
       await dbs.close();
+    }
+    if (options.upgrade) {
+      // Last, so that its copy (and the checkpoints and autovacuum it brings) disturbs no other row.
+      await dropDatabases(services.databaseUrl);
+      const plan = { rows: options.rows, start: fillStart, spanMs: options.partitions * DAY_MS };
+      report.upgrade = await measureUpgrade(services.databaseUrl, plan, log);
     }
   } finally {
     await services.stop();
   }
   const seconds = (Date.now() - started) / 1000;
-  const footer = `${machineLine(machine)}; --rows ${options.rows} --batches ${options.batches} --partitions ${options.partitions}; ${seconds.toFixed(0)} s`;
+  const footer = `${machineLine(machine)}; --rows ${options.rows} --batches ${options.batches} --partitions ${options.partitions}${options.upgrade ? '' : ' --no-upgrade'}; ${seconds.toFixed(0)} s`;
   process.stdout.write(`${storageTable(report)}\n${footer}\n\n${plansText(report.lookups)}`);
   await mkdir(path.dirname(OUT_FILE), { recursive: true });
   const json = { startedAt: now.toISOString(), seconds, machine, options, fill, ...report };

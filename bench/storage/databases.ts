@@ -2,7 +2,8 @@
  * The two databases the storage benchmark compares, side by side on one Postgres server (so one
  * buffer cache, one WAL, one machine's noise for both): `unpartitioned` with migrations/001 only (the
  * schema before the upgrade), `partitioned` with every migration, the maintenance function's
- * partitions and a daily partition for each day the fill covers.
+ * partitions and a daily partition for each day the fill covers. The upgrade (upgrade.ts) gets a
+ * third, with migrations/001 only, once these two are dropped.
  */
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -40,7 +41,8 @@ export interface TableSize {
   relations: number;
 }
 
-async function connect(url: string): Promise<Client> {
+/** A client on `url` with the benchmark's per-statement limit. */
+export async function connect(url: string): Promise<Client> {
   const client = new Client({ connectionString: url, statement_timeout: STATEMENT_TIMEOUT_MS });
   await client.connect();
   return client;
@@ -52,14 +54,19 @@ function databaseUrl(serverUrl: string, name: string): string {
   return url.toString();
 }
 
-async function open(serverUrl: string, name: BenchDatabase['name']): Promise<BenchDatabase> {
+/** Creates `database` on the server `serverUrl` names and returns its URL. */
+async function createDatabase(serverUrl: string, database: string): Promise<string> {
   const admin = await connect(serverUrl);
   try {
-    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(`storage_${name}`)}`);
+    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(database)}`);
   } finally {
     await admin.end();
   }
-  const client = await connect(databaseUrl(serverUrl, `storage_${name}`));
+  return databaseUrl(serverUrl, database);
+}
+
+async function open(serverUrl: string, name: BenchDatabase['name']): Promise<BenchDatabase> {
+  const client = await connect(await createDatabase(serverUrl, `storage_${name}`));
   return { name, client, db: { query: (text, values) => client.query(text, values) } };
 }
 
@@ -71,6 +78,38 @@ async function applyOldSchema(client: Client): Promise<void> {
     await applyMigrations(client, dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A database of its own with migrations/001 only, for the upgrade (upgrade.ts): the comparison's
+ * unpartitioned table has had batches written to it and days deleted from it by then.
+ *
+ * @returns its URL (the upgrade connects to it twice).
+ */
+export async function createOldSchemaDatabase(serverUrl: string, database: string): Promise<string> {
+  const url = await createDatabase(serverUrl, database);
+  const client = await connect(url);
+  try {
+    await applyOldSchema(client);
+  } finally {
+    await client.end();
+  }
+  return url;
+}
+
+/**
+ * Drops the comparison's two databases once they are measured and closed, so that what runs next
+ * (the upgrade) has the server to itself: no autovacuum after their batches and DELETEs, and the
+ * disk they held free again.
+ */
+export async function dropDatabases(serverUrl: string): Promise<void> {
+  const admin = await connect(serverUrl);
+  try {
+    for (const name of ['unpartitioned', 'partitioned'] satisfies BenchDatabase['name'][])
+      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(`storage_${name}`)}`);
+  } finally {
+    await admin.end();
   }
 }
 

@@ -5,6 +5,7 @@
  * per-minute rollups with the consumer's own upsert, as the consumer would have: the rollup table a
  * later batch upserts into is then as large as it would be.
  */
+import type { Client } from 'pg';
 import type { BenchDatabase, Databases } from './databases';
 import { FILL_INSERT } from './rows';
 import { ROLLUP_CTE } from './statements';
@@ -34,14 +35,52 @@ export interface FillResult {
   vacuumMs: Record<BenchDatabase['name'], number>;
 }
 
+/** FILL_INSERT's parameters for rows `from` to `to` - 1 of `plan`. */
+function chunkValues(plan: FillPlan, from: number, to: number): unknown[] {
+  return [from, to, plan.start, plan.spanMs, plan.rows];
+}
+
 async function fillChunk(database: BenchDatabase, plan: FillPlan, from: number, to: number): Promise<number> {
-  const values = [from, to, plan.start, plan.spanMs, plan.rows];
-  if (database.name === 'unpartitioned') {
-    const result = await database.client.query(FILL_INSERT, values);
-    return result.rowCount ?? 0;
-  }
+  const values = chunkValues(plan, from, to);
+  if (database.name === 'unpartitioned') return fillOldSchemaChunk(database.client, values);
   const { rows } = await database.client.query<{ written: number }>(PARTITIONED_FILL, values);
   return rows[0]?.written ?? 0;
+}
+
+async function fillOldSchemaChunk(client: Client, values: unknown[]): Promise<number> {
+  const result = await client.query(FILL_INSERT, values);
+  return result.rowCount ?? 0;
+}
+
+/**
+ * The unpartitioned fill alone, into a 001-only database of its own (the upgrade, upgrade.ts): the
+ * rows and chunks `fillTables` writes to the unpartitioned table for the same plan. No VACUUM: the
+ * caller times its own.
+ *
+ * @example
+ * const { ms } = await fillUnpartitioned(client, { rows: 2_000_000, start: fillStart, spanMs: 30 * DAY_MS }, log);
+ */
+export async function fillUnpartitioned(
+  client: Client,
+  plan: FillPlan,
+  log: (line: string) => void,
+): Promise<{ chunks: number; ms: number }> {
+  const started = performance.now();
+  const chunks = Math.ceil(plan.rows / CHUNK_ROWS);
+  for (let chunk = 0; chunk < chunks; chunk += 1) {
+    if (performance.now() - started > FILL_TIME_LIMIT_MS)
+      throw new Error(`fill stopped after ${FILL_TIME_LIMIT_MS / 60_000} min at chunk ${chunk}/${chunks}`);
+    const from = chunk * CHUNK_ROWS;
+    const to = Math.min(plan.rows, from + CHUNK_ROWS);
+    const written = await fillOldSchemaChunk(client, chunkValues(plan, from, to));
+    if (written !== to - from) throw new Error(`fill wrote ${written} of ${to - from} rows`);
+    // Every tenth chunk: the comparison's fill has already shown the pace.
+    if ((chunk + 1) % 10 === 0 || chunk === chunks - 1)
+      log(
+        `fill ${to.toLocaleString('en-US')}/${plan.rows.toLocaleString('en-US')} rows: ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+  }
+  return { chunks, ms: performance.now() - started };
 }
 
 /**

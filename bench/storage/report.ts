@@ -1,7 +1,9 @@
 /**
  * The storage benchmark's table: one line per measure, the unpartitioned schema beside the
  * partitioned one, and their ratio as partitioned / unpartitioned (above 1: the partitioned table
- * takes longer or more space). Plans of the lookups follow the table, trimmed.
+ * takes longer or more space). The upgrade's lines (row 4) are one run each: the table before the
+ * migration under unpartitioned, after it under partitioned. Plans of the lookups follow the table,
+ * trimmed.
  */
 import Table from 'cli-table3';
 import { formatValue } from '../table';
@@ -10,6 +12,7 @@ import type { TableSize } from './databases';
 import type { LookupResult } from './lookups';
 import { trimPlan } from './lookups';
 import type { RetentionResult } from './retention';
+import type { UpgradeResult } from './upgrade';
 
 export interface SizedBatches {
   batches: BatchResult;
@@ -22,6 +25,8 @@ export interface StorageReport {
   filled: SizedBatches;
   retention: RetentionResult | undefined;
   lookups: LookupResult;
+  /** Undefined with --no-upgrade. */
+  upgrade: UpgradeResult | undefined;
 }
 
 type Line = [string, string, string, string, string];
@@ -123,6 +128,37 @@ function lookupLines(lookups: LookupResult): Line[] {
   ];
 }
 
+function upgradeLines(upgrade: UpgradeResult | undefined): Line[] {
+  if (!upgrade) return [['4', 'upgrade: skipped (--no-upgrade)', '', '', '']];
+  const { before, after, disk } = upgrade;
+  const rate = `${n(Math.round(upgrade.rowsPerSecond))} rows/s`;
+  const sampling = disk.complete ? '' : ', sampling stopped early: may be higher';
+  return [
+    [
+      '4',
+      `upgrade: applyMigrations (${upgrade.migrations.join(', ')}) on a fresh 001 table of ${n(upgrade.rows)} rows over ${upgrade.days} days; wall time (rows/s), one run, not a median`,
+      '-',
+      `${formatValue(upgrade.ms / 1000, 's')} (${rate})`,
+      '',
+    ],
+    [
+      '4',
+      '  table + indexes before the migration / after it',
+      mb(before.totalBytes),
+      `${mb(after.events.totalBytes)} over ${after.events.relations} partitions`,
+      ratio(after.events.totalBytes, before.totalBytes),
+    ],
+    ['4', '  per-minute rollups the migration builds, table + indexes', '-', mb(after.rollups.totalBytes), ''],
+    [
+      '4',
+      `  peak extra disk during the migration: pg_database_size every ${disk.intervalMs} ms (${n(disk.samples.length)} samples${sampling}) above before; WAL not included (${mb(upgrade.walBytes)} written)`,
+      '-',
+      mb(disk.peakExtraBytes),
+      '',
+    ],
+  ];
+}
+
 /**
  * @example
  * process.stdout.write(`${storageTable(report)}\n`);
@@ -139,6 +175,7 @@ export function storageTable(report: StorageReport): string {
     ...batchLines(`at ${n(report.filled.rows.unpartitioned)} rows`, report.filled),
     ...retentionLines(report.retention),
     ...lookupLines(report.lookups),
+    ...upgradeLines(report.upgrade),
   ];
   for (const line of lines) table.push(line);
   return table.toString();

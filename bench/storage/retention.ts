@@ -7,7 +7,7 @@
  */
 import { summarize, timed } from '../stats';
 import { type Databases, type TableSize, tableSize } from './databases';
-import { BATCH_SPAN_DAYS, DAY_MS } from './rows';
+import { DAY_MS } from './rows';
 
 const MAX_DAYS = 3;
 
@@ -40,7 +40,7 @@ export async function measureRetention(
   log: (line: string) => void,
 ): Promise<RetentionResult | undefined> {
   // Days the consumer batches wrote to hold rows the two tables do not share (batches.ts).
-  const lastDay = Math.min(fillDays, Math.floor((now.getTime() - BATCH_SPAN_DAYS * DAY_MS - fillStart) / DAY_MS));
+  const lastDay = Math.min(fillDays, Math.floor((now.getTime() - DAY_MS - fillStart) / DAY_MS));
   const count = Math.min(MAX_DAYS, lastDay);
   if (count <= 0) {
     log('retention: no day older than the consumer batches reach; skipped (use more --partitions)');

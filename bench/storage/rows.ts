@@ -11,8 +11,12 @@ import { newEventId } from '../../lib/telemetry/ids';
 
 export const DAY_MS = 86_400_000;
 export const BATCH_ROWS = 1_000;
-/** A batch's event times fall within this many days before now: late telemetry over several partitions. */
-export const BATCH_SPAN_DAYS = 3;
+/**
+ * A batch's event times fall within this long before now. Live traffic (the consumer's normal case)
+ * spans about a minute: a few rollup rows per source. (Late telemetry spread over days touches one
+ * rollup row per minute it covers: over 3 days, about twice the write; pass a wider span to see it.)
+ */
+export const DEFAULT_BATCH_SPAN_MS = 60_000;
 const SOURCES = 20;
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/bench-storage';
 const SHARD_ID = 'shardId-000000000000';
@@ -47,7 +51,7 @@ export interface Batch {
  * @example
  * const { rows, checkpoints } = consumerBatch(Date.now());
  */
-export function consumerBatch(now: number): Batch {
+export function consumerBatch(now: number, spanMs: number = DEFAULT_BATCH_SPAN_MS): Batch {
   const arrival = new Date(now).toISOString();
   const rows = Array.from({ length: BATCH_ROWS }, (_, i): EventRow => {
     sequence += 1n;
@@ -55,7 +59,7 @@ export function consumerBatch(now: number): Batch {
       event_id: newEventId(),
       source: `service-${i % SOURCES}`,
       type: i % 97 === 0 ? 'error' : 'invocation',
-      event_time: new Date(now - Math.floor(Math.random() * BATCH_SPAN_DAYS * DAY_MS)).toISOString(),
+      event_time: new Date(now - Math.floor(Math.random() * spanMs)).toISOString(),
       duration_ms: 10 + (i % 500) / 3,
       payload: payload(i, newEventId()),
       shard_id: SHARD_ID,
