@@ -139,10 +139,10 @@ describe('maintenance', () => {
       const { rows } = await db.query<{ range_start: Date; range_end: Date }>(
         "SELECT range_start, range_end FROM telemetry_partitions('telemetry_events') ORDER BY range_start",
       );
-      for (let i = 1; i < rows.length; i += 1)
-        expect((rows[i]?.range_start as Date).getTime()).toBeGreaterThanOrEqual(
-          (rows[i - 1]?.range_end as Date).getTime(),
-        );
+      for (const [i, current] of rows.entries()) {
+        const previous = rows[i - 1];
+        if (previous) expect(current.range_start.getTime()).toBeGreaterThanOrEqual(previous.range_end.getTime());
+      }
       const weeks = rows.filter((r) => r.range_end.getTime() - r.range_start.getTime() === 7 * DAY_MS);
       expect(weeks.length).toBeGreaterThan(0);
       for (const week of weeks) expect(week.range_start.getUTCDay()).toBe(1);
@@ -151,7 +151,7 @@ describe('maintenance', () => {
   });
 
   it('runs concurrently without error, each partition created once', async () => {
-    await withDatabase(async (db, url) => {
+    await withDatabase(async (_db, url) => {
       const others = await Promise.all(
         [0, 1, 2].map(async () => {
           const client = new Client({ connectionString: url });
