@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
 import { applyMigrations } from '../lib/db/migrate';
+import { maintainPartitions } from '../lib/maintain/maintainPartitions';
 import { LOCAL_API_KEY } from '../local/src/stack';
 import { createStream } from './streams';
 import type { BenchContext } from './context';
@@ -32,6 +33,9 @@ export async function prepareHandlerEnv(ctx: BenchContext): Promise<HandlerSetup
   await admin.connect();
   try {
     await applyMigrations(admin);
+    // The partitions a deployed stage has (the migrate function makes them): rows land in their day's
+    // partition, not the default one.
+    await maintainPartitions(admin, { interval: 'day', retentionDays: 365, ahead: 7, lookbackDays: 7 });
   } finally {
     await admin.end();
   }

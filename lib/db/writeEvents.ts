@@ -46,11 +46,12 @@ WITH inserted AS (
     event_id uuid, source text, type text, event_time timestamptz, duration_ms double precision, payload jsonb,
     shard_id text, sequence_number numeric, arrival_time timestamptz, received_at timestamptz)
   ON CONFLICT (event_id, event_time) DO NOTHING
-  RETURNING source, type, event_time, duration_ms, payload
+  -- The error flag, not the payload: the CTE keeps what it returns until the statement ends.
+  RETURNING source, type, event_time, duration_ms, telemetry_is_error(type, payload) AS is_error
 ), rolled_up AS (
   INSERT INTO telemetry_rollup_minute AS m
   SELECT source, type, date_trunc('minute', event_time), count(*),
-         count(*) FILTER (WHERE telemetry_is_error(type, payload)),
+         count(*) FILTER (WHERE is_error),
          count(duration_ms), coalesce(sum(duration_ms), 0), min(duration_ms), max(duration_ms),
          telemetry_bucket_counts(coalesce(
            array_agg(width_bucket(duration_ms, telemetry_duration_bounds())) FILTER (WHERE duration_ms IS NOT NULL),
