@@ -210,4 +210,4 @@ function failureStatements(settings) {
   ];
 }
 
-module.exports = { failureResources, failureStatements, QUEUE_RETENTION_DAYS, OBJECT_PREFIX };
+module.exports = { failureResources, failureStatements };

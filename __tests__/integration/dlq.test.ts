@@ -7,7 +7,8 @@ import { packRecordMessages } from '../../lib/dlq/packRecords';
 import { parseDlqMessage } from '../../lib/dlq/parseDlqMessage';
 import type { DlqRecord, RecordMessageHeader } from '../../lib/dlq/recordMessage';
 import { sendToDlq } from '../../lib/dlq/send';
-import { s3ObjectCreatedEvent, s3TestEvent } from '../../local/src/stack/s3Notifications';
+import { s3ObjectCreatedEvent } from '../../local/src/stack/s3Notifications';
+import { s3TestEvent } from '../helpers/s3Events';
 import { createQueue, receiveAll, testAwsConfig, testSqs } from '../helpers/local';
 
 const header: RecordMessageHeader = {

@@ -7,7 +7,7 @@
 import { isPlainObject as isObject } from '../errors';
 import { DlqMessageError } from './errors';
 import type { LambdaFailureRecord } from './lambdaFailure';
-import { parseLambdaFailure } from './parseDlqMessage';
+import { isBase64, parseLambdaFailure } from './parseDlqMessage';
 
 export interface FailedBatchRecord {
   sequenceNumber: string;
@@ -24,15 +24,12 @@ export interface FailedBatchObject {
   records: FailedBatchRecord[] | undefined;
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 function eventRecord(value: unknown, index: number): FailedBatchRecord {
   const where = `payload.Records[${index}].kinesis`;
   const kinesis = isObject(value) && isObject(value.kinesis) ? value.kinesis : undefined;
   if (!kinesis) throw new DlqMessageError(`${where} is not an object`);
   const { data, partitionKey, sequenceNumber, approximateArrivalTimestamp } = kinesis;
-  if (typeof data !== 'string' || !BASE64.test(data) || data.length % 4 !== 0)
-    throw new DlqMessageError(`${where}.data is not base64`);
+  if (typeof data !== 'string' || !isBase64(data)) throw new DlqMessageError(`${where}.data is not base64`);
   if (typeof partitionKey !== 'string' || partitionKey === '')
     throw new DlqMessageError(`${where}.partitionKey must be a non-empty string`);
   if (typeof sequenceNumber !== 'string') throw new DlqMessageError(`${where}.sequenceNumber must be a string`);

@@ -21,6 +21,11 @@ type Json = Record<string, unknown>;
 const SEQUENCE_NUMBER = /^(0|[1-9]\d{0,128})$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** Whether a record's data is padded base64, as Kinesis gives it (and Lambda's events carry it). */
+export function isBase64(data: string): boolean {
+  return BASE64.test(data) && data.length % 4 === 0;
+}
+
 function text(object: Json, key: string, where: string): string {
   const value = object[key];
   if (typeof value !== 'string') throw new DlqMessageError(`${where}.${key} must be a string`);
@@ -56,7 +61,7 @@ function parseRecord(value: unknown, index: number): DlqRecord {
     throw new DlqMessageError(`${where} has neither data nor omittedDataBytes`);
   if (value.data === undefined) return { ...base, omittedDataBytes: count(value, 'omittedDataBytes', where) };
   const data = text(value, 'data', where);
-  if (!BASE64.test(data) || data.length % 4 !== 0) throw new DlqMessageError(`${where}.data is not base64`);
+  if (!isBase64(data)) throw new DlqMessageError(`${where}.data is not base64`);
   return { ...base, data };
 }
 

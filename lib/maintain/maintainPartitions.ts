@@ -12,7 +12,7 @@
 import type { Queryable } from '../db/queryable';
 import type { PartitionSettings } from './config';
 
-export const PARTITIONED_TABLES = ['telemetry_events', 'telemetry_rollup_minute'] as const;
+const PARTITIONED_TABLES = ['telemetry_events', 'telemetry_rollup_minute'] as const;
 /** Fixed statements, one per table: no SQL text is built from values. */
 const DELETE_EXPIRED_DEFAULT_ROWS: Record<(typeof PARTITIONED_TABLES)[number], string> = {
   telemetry_events: 'DELETE FROM telemetry_events_default WHERE event_time < $1',

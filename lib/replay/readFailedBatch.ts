@@ -14,7 +14,7 @@ import { errorMessage, PipelineError } from '../errors';
  * A Lambda invocation carries at most 6 MB (a batch's records, base64, with their metadata); with the
  * on-failure record around it an object is a little more. Anything far larger is not one of Lambda's.
  */
-export const MAX_FAILED_BATCH_BYTES = 16 * 1024 * 1024;
+const MAX_FAILED_BATCH_BYTES = 16 * 1024 * 1024;
 
 /** Errors S3 answers for an object that will not become readable by trying again. */
 const PERMANENT = new Set(['NoSuchKey', 'NoSuchBucket', 'AccessDenied', 'InvalidObjectState', 'NotFound']);

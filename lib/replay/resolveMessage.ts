@@ -90,7 +90,7 @@ async function resolveRange(
  * Lambda's so far) falls back to re-reading its range.
  */
 async function resolveObjects(message: S3Notification, deps: ResolveDeps): Promise<ResolvedMessage> {
-  let resolved: ResolvedMessage | undefined;
+  const parts: ResolvedMessage[] = [];
   for (const ref of message.objects) {
     const { failure, records } = await readFailedBatch(deps.s3, ref);
     const info = failure.KinesisBatchInfo;
@@ -109,26 +109,22 @@ async function resolveObjects(message: S3Notification, deps: ResolveDeps): Promi
             lostToRetention: 0,
             incomplete: false,
           };
-    if (resolved && (resolved.streamArn !== part.streamArn || resolved.shardId !== part.shardId))
+    if (parts[0] && (parts[0].streamArn !== part.streamArn || parts[0].shardId !== part.shardId))
       throw new FailedBatchObjectError(ref, 'the notification names failed batches of different shards');
-    resolved = resolved
-      ? {
-          ...resolved,
-          firstArrival: Math.min(resolved.firstArrival, part.firstArrival),
-          records: [...resolved.records, ...part.records],
-          sources: {
-            inline: 0,
-            s3: resolved.sources.s3 + part.sources.s3,
-            reRead: resolved.sources.reRead + part.sources.reRead,
-          },
-          expired: resolved.expired || part.expired,
-          lostToRetention: resolved.lostToRetention + part.lostToRetention,
-          incomplete: resolved.incomplete || part.incomplete,
-        }
-      : part;
+    parts.push(part);
   }
-  if (!resolved) throw new Error('an S3 notification with no objects reached resolveMessage');
-  return resolved;
+  const [first] = parts;
+  if (!first) throw new Error('an S3 notification with no objects reached resolveMessage');
+  const sum = (of: (part: ResolvedMessage) => number): number => parts.reduce((n, part) => n + of(part), 0);
+  return {
+    ...first,
+    firstArrival: Math.min(...parts.map((part) => part.firstArrival)),
+    records: parts.flatMap((part) => part.records),
+    sources: { inline: 0, s3: sum((part) => part.sources.s3), reRead: sum((part) => part.sources.reRead) },
+    expired: parts.some((part) => part.expired),
+    lostToRetention: sum((part) => part.lostToRetention),
+    incomplete: parts.some((part) => part.incomplete),
+  };
 }
 
 async function resolveRecords(message: RecordMessage, deps: ResolveDeps): Promise<ResolvedMessage> {

@@ -4,6 +4,7 @@
  * the queue what S3 would (event structure 2.1), after the object is stored. A notification that
  * cannot be sent fails the PutObject: the mapping then retries the delivery (another object, another
  * notification; the replay's writes are idempotent), so no failed batch is stored unannounced.
+ * S3's one-off s3:TestEvent is not sent (__tests__/helpers/s3Events.ts has its shape for tests).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -64,18 +65,6 @@ export function s3ObjectCreatedEvent(object: {
         },
       },
     ],
-  });
-}
-
-/** What S3 sends a queue when a notification is configured, before any object. */
-export function s3TestEvent(bucket: string): string {
-  return JSON.stringify({
-    Service: 'Amazon S3',
-    Event: 's3:TestEvent',
-    Time: new Date().toISOString(),
-    Bucket: bucket,
-    RequestId: randomBytes(8).toString('hex').toUpperCase(),
-    HostId: randomBytes(24).toString('base64'),
   });
 }
 
