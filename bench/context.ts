@@ -9,6 +9,8 @@ import type { AwsConfig } from '../lib/config';
 export interface ServiceEndpoints {
   kinesisEndpoint: string;
   sqsEndpoint: string;
+  /** The local SSM stand-in, where the handlers read the API key. */
+  ssmEndpoint: string;
   databaseUrl: string;
 }
 

@@ -3,12 +3,13 @@
  * same variables serverless.yml gives them, with local values. Set once, before any handler is
  * imported (each reads its configuration at cold start).
  */
-import { createHash } from 'node:crypto';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
 import { applyMigrations } from '../lib/db/migrate';
 import { maintainPartitions } from '../lib/maintain/maintainPartitions';
+import { createSsmClient } from '../lib/aws/ssmClient';
 import { LOCAL_API_KEY } from '../local/src/stack';
+import { seedLocalKey } from '../local/src/stack/localKey';
 import { createStream } from './streams';
 import type { BenchContext } from './context';
 
@@ -42,15 +43,18 @@ export async function prepareHandlerEnv(ctx: BenchContext): Promise<HandlerSetup
   await createStream(ctx.kinesis, INGEST_STREAM);
   const { QueueUrl } = await ctx.sqs.send(new CreateQueueCommand({ QueueName: DLQ_NAME }));
   if (!QueueUrl) throw new Error('CreateQueue returned no QueueUrl');
+  const apiKeysPath = '/telemetry-pipeline/bench/api-keys/';
+  await seedLocalKey(createSsmClient({ ...ctx.aws, ssmEndpoint: ctx.services.ssmEndpoint }), apiKeysPath);
   Object.assign(process.env, {
     AWS_REGION: ctx.aws.region,
+    AWS_ENDPOINT_URL_SSM: ctx.services.ssmEndpoint,
+    API_KEYS_PATH: apiKeysPath,
     AWS_ENDPOINT_URL_KINESIS: ctx.services.kinesisEndpoint,
     AWS_ENDPOINT_URL_SQS: ctx.services.sqsEndpoint,
     DATABASE_URL: ctx.services.databaseUrl,
     DATABASE_SSL: 'false',
     DLQ_URL: QueueUrl,
     TELEMETRY_STREAM_NAME: INGEST_STREAM,
-    API_KEY_HASHES: createHash('sha256').update(LOCAL_API_KEY).digest('hex'),
     MAX_BODY_BYTES: '5242880',
     // EMF lines would flood the terminal; serialising them costs microseconds either way.
     POWERTOOLS_METRICS_DISABLED: 'true',

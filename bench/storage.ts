@@ -1,17 +1,26 @@
 /**
  * `npm run bench:storage -- [--rows N] [--batches B] [--partitions P] [--no-upgrade]`: what the time partitions
- * (migrations/002) cost and save against the unpartitioned table (migrations/001), both schemas on
- * one local Postgres, side by side in the same run:
+ * (migrations/002) and tenants (migrations/003) cost and save against the unpartitioned table
+ * (migrations/001), both schemas on one local Postgres, side by side in the same run. Every row the
+ * benchmark writes to the partitioned schema is tenant `bench`'s (the old one has no tenant):
  *
  * 1. the consumer's batch write, at empty tables and at `--rows` rows, alternating batch by batch;
  * 2. retention of a day: DROP of its partition against DELETE (and VACUUM) of its rows;
- * 3. the status lookup by id, which probes every partition;
- * 4. the upgrade: migration 002 on a fresh 001 table of `--rows` rows, its time and the disk it
- *    needs meanwhile (one run, after the comparison, in a database of its own; `--no-upgrade` skips it).
+ * 3. the status lookup: `findStoredEvent(db, 'bench', id)` (the event by tenant and id, which probes
+ *    every partition, then its previous and next) against the lookup by id on the old table;
+ * 4. the upgrade: migrations 002 and 003, one at a time, on a fresh 001 table of `--rows` rows, the
+ *    time of each and the disk each needs meanwhile (one run, after the comparison, in a database of
+ *    its own; `--no-upgrade` skips it);
+ * 5. the query API's page of 100 (`queryEvents`) on the partitioned table at `--rows` rows: one
+ *    source over 24 hours inside the fill's days, the first page, pages after positions 50% and 90%
+ *    into the window and the page before the 90% one, against the OFFSET pagination of the same
+ *    rows, alternating sample by sample (p50, p95, OFFSET / keyset); the deep page's plan shows the
+ *    index it reads.
  *
- * Progress on stderr, the table and the lookup plans on stdout, everything (samples included) in
- * `bench/results-storage.json`. Timings never fail the run; a broken check (rows lost, a row in the
- * default partition, tables holding different rows) does, with exit code 1.
+ * Progress on stderr, the table and the plans (lookups, deep keyset page) on stdout, everything
+ * (samples included) in `bench/results-storage.json`. Timings never fail the run; a broken check
+ * (rows lost, a row in the default partition, tables holding different rows, a keyset page that is
+ * not the OFFSET page) does, with exit code 1.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,6 +32,7 @@ import { fillTables } from './storage/fill';
 import { measureLookups } from './storage/lookups';
 import { parseStorageArgs, StorageUsageError } from './storage/options';
 import { plansText, type SizedBatches, type StorageReport, storageTable } from './storage/report';
+import { measureQueryPages, queryWindow } from './storage/queries';
 import { measureRetention } from './storage/retention';
 import { BATCH_ROWS, DAY_MS } from './storage/rows';
 import { measureUpgrade } from './storage/upgrade';
@@ -88,8 +98,10 @@ async function main(): Promise<void> {
       const filled = await sized(dbs, await measureBatches(dbs, options.batches, 'filled tables', log));
       await checkDefaultPartition(dbs);
       const lookups = await measureLookups(dbs, log);
+      // Before retention, which drops the fill's oldest days (the window is in the middle ones anyway).
+      const queries = await measureQueryPages(dbs, queryWindow(fillStart, options.partitions), log);
       const retention = await measureRetention(dbs, fillStart, options.partitions, now, log);
-      report = { empty, filled, retention, lookups, upgrade: undefined };
+      report = { empty, filled, retention, lookups, queries, upgrade: undefined };
     } finally {
       await dbs.close();
     }
@@ -104,7 +116,7 @@ async function main(): Promise<void> {
   }
   const seconds = (Date.now() - started) / 1000;
   const footer = `${machineLine(machine)}; --rows ${options.rows} --batches ${options.batches} --partitions ${options.partitions}${options.upgrade ? '' : ' --no-upgrade'}; ${seconds.toFixed(0)} s`;
-  process.stdout.write(`${storageTable(report)}\n${footer}\n\n${plansText(report.lookups)}`);
+  process.stdout.write(`${storageTable(report)}\n${footer}\n\n${plansText(report.lookups, report.queries)}`);
   await mkdir(path.dirname(OUT_FILE), { recursive: true });
   const json = { startedAt: now.toISOString(), seconds, machine, options, fill, ...report };
   await writeFile(OUT_FILE, `${JSON.stringify(json, null, 2)}\n`);

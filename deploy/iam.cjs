@@ -4,6 +4,7 @@
 
 const { databaseSecret } = require('./database.cjs');
 const { failureStatements } = require('./failures.cjs');
+const { apiKeyStatements, cursorSecretStatements } = require('./reads.cjs');
 
 const STREAM = { 'Fn::GetAtt': ['TelemetryStream', 'Arn'] };
 const QUEUE = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
@@ -53,6 +54,9 @@ async function iamStatements(settings, resolveVariable) {
       Resource: [QUEUE],
     },
     ...failureStatements(settings),
+    // ingest and status authenticate callers against the stage's key store.
+    ...apiKeyStatements({ service: String(await resolveVariable('self:service')), stage: settings.stage }),
+    ...cursorSecretStatements(settings),
   ];
   if (settings.hasRelay) {
     // A target in another account also needs a resource policy on that stream granting this role.

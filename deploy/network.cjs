@@ -1,10 +1,11 @@
 // Interface endpoints for what the functions in the VPC call (SQS: dead letters; Secrets Manager:
-// database credentials; Kinesis: the fill reads shards), and an S3 gateway endpoint for the migrate
+// database credentials and the cursor secret; Kinesis: the fill reads shards; SSM: the status
+// function reads the API keys), and an S3 gateway endpoint for the migrate
 // function's answer to CloudFormation, so those functions need no NAT gateway.
 // The endpoints get a security group of their own that admits HTTPS from the functions' groups.
 'use strict';
 
-const SERVICES = { Sqs: 'sqs', SecretsManager: 'secretsmanager', Kinesis: 'kinesis-streams' };
+const SERVICES = { Sqs: 'sqs', SecretsManager: 'secretsmanager', Kinesis: 'kinesis-streams', Ssm: 'ssm' };
 
 /** @returns the endpoint resources, or none when the stage does not ask for them. */
 function endpointResources(settings, names) {

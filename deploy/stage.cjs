@@ -11,11 +11,12 @@ const { endpointResources } = require('./network.cjs');
 const { iamStatements, relayTargetArns } = require('./iam.cjs');
 const { migrationExtensions, migrationResources } = require('./migrations.cjs');
 const { monitoringResources } = require('./monitoring.cjs');
+const { cursorSecretResources } = require('./reads.cjs');
 const { list, readSettings } = require('./settings.cjs');
 
 async function stageNames(resolveVariable, stage) {
   const service = String(await resolveVariable('self:service'));
-  return { service, prefix: `${service}-${stage}`, metricsNamespace: `TelemetryPipeline/${stage}` };
+  return { service, stage, prefix: `${service}-${stage}`, metricsNamespace: `TelemetryPipeline/${stage}` };
 }
 
 async function resources(settings, resolveVariable) {
@@ -33,6 +34,7 @@ async function resources(settings, resolveVariable) {
     ...database.Resources,
     ...(await migrationResources(settings, resolveVariable)),
     ...monitoringResources(functions, names, iteratorAgeAlarmMs),
+    ...cursorSecretResources(settings, names),
   };
   const Outputs = { ...database.Outputs, ...failures.Outputs };
   if (settings.hasRelay && settings.relayTargets.length === 0) {

@@ -45,6 +45,8 @@ export interface AwsConfig {
   sqsEndpoint: string | undefined;
   /** The failures bucket's endpoint (locally fauxqs, which serves S3 beside SQS); absent in most tests. */
   s3Endpoint?: string | undefined;
+  /** The API key store's endpoint (locally the stack's SSM stand-in); absent in most tests. */
+  ssmEndpoint?: string | undefined;
   /**
    * How Kinesis calls name a stream given by ARN: `arn` (what cross-account access needs) or `name`
    * (for endpoints that know no StreamARN parameter, such as kinesalite). `KINESIS_STREAM_ADDRESSING`;
@@ -85,6 +87,7 @@ export function readAwsConfig(env: Env): AwsConfig {
     kinesisEndpoint,
     sqsEndpoint: endpoint(env, 'AWS_ENDPOINT_URL_SQS') ?? endpoint(env, 'AWS_ENDPOINT_URL'),
     s3Endpoint: endpoint(env, 'AWS_ENDPOINT_URL_S3') ?? endpoint(env, 'AWS_ENDPOINT_URL'),
+    ssmEndpoint: endpoint(env, 'AWS_ENDPOINT_URL_SSM') ?? endpoint(env, 'AWS_ENDPOINT_URL'),
     streamAddressing: addressing ?? (kinesisEndpoint === undefined ? 'arn' : 'name'),
   };
 }

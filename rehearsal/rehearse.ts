@@ -109,15 +109,23 @@ function runScript(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-function apiEvent(method: 'GET' | 'POST', rawPath: string, headers: Record<string, string>, body?: string): object {
+function apiEvent(
+  method: 'GET' | 'POST',
+  rawPath: string,
+  headers: Record<string, string>,
+  body?: string,
+  query?: Record<string, string>,
+): object {
   const now = new Date();
+  const routeKey = method === 'POST' ? 'POST /telemetry' : query ? 'GET /telemetry' : 'GET /telemetry/{eventId}';
   return {
     version: '2.0',
-    routeKey: method === 'POST' ? 'POST /telemetry' : 'GET /telemetry/{eventId}',
+    routeKey,
     rawPath,
-    rawQueryString: '',
+    rawQueryString: query ? new URLSearchParams(query).toString() : '',
+    ...(query ? { queryStringParameters: query } : {}),
     headers: { host: 'rehearsal.execute-api.us-east-1.amazonaws.com', ...headers },
-    ...(method === 'GET' ? { pathParameters: { eventId: rawPath.split('/').pop() } } : {}),
+    ...(method === 'GET' && !query ? { pathParameters: { eventId: rawPath.split('/').pop() } } : {}),
     requestContext: {
       accountId: '123456789012',
       apiId: 'rehearsal',
@@ -125,7 +133,7 @@ function apiEvent(method: 'GET' | 'POST', rawPath: string, headers: Record<strin
       domainPrefix: 'rehearsal',
       http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'rehearsal' },
       requestId: randomBytes(8).toString('hex'),
-      routeKey: method === 'POST' ? 'POST /telemetry' : 'GET /telemetry/{eventId}',
+      routeKey,
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
@@ -251,13 +259,24 @@ async function rehearse(database: TlsPostgres, moto: MotoServer, service: Offlin
     check(JSON.stringify(consumed) === '{"batchItemFailures":[]}', `consumer answered ${JSON.stringify(consumed)}`);
     const status = await invoke(lambda, 'status', apiEvent('GET', `/telemetry/${eventId}`, { 'x-api-key': apiKey }));
     check(status.statusCode === 200, `status answered ${JSON.stringify(status)}`);
+    // The query API signs its cursors with the stack's generated secret (CursorSecret, Secrets Manager).
+    const query = await invoke(
+      lambda,
+      'status',
+      apiEvent('GET', '/telemetry', { 'x-api-key': apiKey }, undefined, { source: 'rehearsal', limit: '10' }),
+    );
+    const page = JSON.parse(String(query.body ?? '{}')) as { events?: { eventId: string }[] };
+    check(
+      query.statusCode === 200 && page.events?.length === 1 && page.events[0]?.eventId === eventId,
+      `the query answered ${JSON.stringify(query)}`,
+    );
     // The scheduled maintenance, invoked as EventBridge would: nothing to create, nothing outside a partition.
     const maintained = await invoke(lambda, 'maintain', { source: 'aws.events', 'detail-type': 'Scheduled Event' });
     check(
       JSON.stringify(maintained.defaultRows) === '{"events":0,"rollups":0}',
       `maintain answered ${JSON.stringify(maintained)}`,
     );
-    return `event ${eventId} stored over verified TLS; status 200; maintain: ${JSON.stringify(maintained.partitions)} partitions`;
+    return `event ${eventId} stored over verified TLS; status 200; the query lists it; maintain: ${JSON.stringify(maintained.partitions)} partitions`;
   });
 
   /** Lambda's on-failure record for the stream's first record, as a batch that ran out of retries gets it. */

@@ -12,9 +12,13 @@ const path = require('node:path');
 // them cost ~1.5 KB of every database function's zip. Should either be reached after all, it
 // throws at once, naming the module, instead of misbehaving.
 const UNREACHED = ['pg-connection-string', 'pgpass'];
+// Likewise pg's certificate parsing for SCRAM-SHA-256-PLUS channel binding, which pg uses only with
+// `enableChannelBinding: true`: the functions never set it (plain SCRAM over verified TLS).
+const CHANNEL_BINDING = /^\.\/cert-signatures$/;
 const STUB = (name) =>
-  `const unreached = () => { throw new Error(${JSON.stringify(`${name} is not bundled: give pg its connection settings explicitly (lib/db/credentials.ts)`)}); };\n` +
-  'module.exports = unreached; module.exports.parse = unreached;\n';
+  `const unreached = () => { throw new Error(${JSON.stringify(`${name} is not bundled: give pg its connection settings explicitly, without channel binding (lib/db/credentials.ts)`)}); };\n` +
+  'module.exports = unreached; module.exports.parse = unreached;\n' +
+  'module.exports.signatureAlgorithmHashFromCertificate = unreached;\n';
 
 module.exports = [
   {
@@ -22,6 +26,11 @@ module.exports = [
     setup(build) {
       const filter = new RegExp(`^(${UNREACHED.join('|')})$`);
       build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'unreached' }));
+      build.onResolve({ filter: CHANNEL_BINDING }, (args) =>
+        /[\\/]pg[\\/]lib[\\/]crypto[\\/]/.test(args.importer)
+          ? { path: 'pg/lib/crypto/cert-signatures', namespace: 'unreached' }
+          : undefined,
+      );
       build.onLoad({ filter: /.*/, namespace: 'unreached' }, (args) => ({ contents: STUB(args.path), loader: 'js' }));
     },
   },

@@ -72,6 +72,8 @@ async function main(): Promise<void> {
   const info = {
     apiUrl: stack.apiUrl,
     apiKey: stack.apiKey,
+    apiKeysPath: stack.apiKeysPath,
+    ssmEndpoint: stack.ssmEndpoint,
     databaseUrl: stack.databaseUrl,
     region: stack.region,
     kinesisEndpoint: stack.kinesisEndpoint,

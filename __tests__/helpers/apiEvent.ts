@@ -119,3 +119,20 @@ export function lambdaContext(remainingMs = 10_000, functionName = 'telemetry-te
     succeed: () => undefined,
   };
 }
+
+/**
+ * A `GET /telemetry` (query) or `GET /telemetry/stats` event with its query string, as API Gateway
+ * gives it: `queryStringParameters` decoded, `rawQueryString` as sent.
+ *
+ * @example
+ * const event = getTelemetryQuery({ source: 'checkout', limit: '100' }, { 'x-api-key': key });
+ */
+export function getTelemetryQuery(
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
+  route: '/telemetry' | '/telemetry/stats' = '/telemetry',
+): APIGatewayProxyEventV2 {
+  const queryString = new URLSearchParams(params).toString();
+  const event = apiEvent({ method: 'GET', path: route, routeKey: `GET ${route}`, headers, queryString });
+  return Object.keys(params).length > 0 ? { ...event, queryStringParameters: { ...params } } : event;
+}

@@ -10,6 +10,7 @@ export default async function globalSetup(): Promise<void> {
   Object.assign(process.env, {
     TEST_KINESIS_ENDPOINT: services.kinesisEndpoint,
     TEST_SQS_ENDPOINT: services.sqsEndpoint,
+    TEST_SSM_ENDPOINT: services.ssmEndpoint,
     TEST_DATABASE_URL: services.databaseUrl,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',

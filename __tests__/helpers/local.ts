@@ -17,8 +17,10 @@ import {
 import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { createKinesisClient } from '../../lib/aws/kinesisClient';
 import { createS3Client } from '../../lib/aws/s3Client';
+import { createSsmClient } from '../../lib/aws/ssmClient';
 import { createSqsClient } from '../../lib/aws/sqsClient';
 import type { AwsConfig } from '../../lib/config';
 import { MIGRATIONS_DIR } from '../../lib/db/migrate';
@@ -36,6 +38,7 @@ export function testAwsConfig(): AwsConfig {
     sqsEndpoint: required('TEST_SQS_ENDPOINT'),
     // fauxqs serves S3 on the same port as SQS.
     s3Endpoint: required('TEST_SQS_ENDPOINT'),
+    ssmEndpoint: required('TEST_SSM_ENDPOINT'),
     streamAddressing: 'name',
   };
 }
@@ -50,6 +53,11 @@ export function testSqs(): SQSClient {
 
 export function testS3(): S3Client {
   return createS3Client(testAwsConfig());
+}
+
+/** The local SSM stand-in (local/src/ssmServer.ts), where the key store lives in tests. */
+export function testSsm(): SSMClient {
+  return createSsmClient(testAwsConfig());
 }
 
 export function uniqueName(prefix: string): string {

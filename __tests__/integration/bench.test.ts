@@ -169,6 +169,7 @@ describe('rows 3a-3d against the local services, small', () => {
       services: {
         kinesisEndpoint: aws.kinesisEndpoint ?? '',
         sqsEndpoint: aws.sqsEndpoint ?? '',
+        ssmEndpoint: aws.ssmEndpoint ?? '',
         databaseUrl: process.env.TEST_DATABASE_URL ?? '',
       },
       aws,

@@ -22,7 +22,8 @@ function batch(size: number, first: bigint, nulAt: readonly number[] = []): { re
     const eventId = randomUUID();
     ids.push(eventId);
     const event = {
-      v: 1,
+      v: 2,
+      tenant: 'test',
       eventId,
       source: `svc-${i % 3}`,
       type: 'invocation',

@@ -41,7 +41,8 @@ interface Sent {
 
 function telemetryEvent(i: number): TelemetryEvent {
   return {
-    v: 1,
+    v: 2,
+    tenant: 'test',
     eventId: randomUUID(),
     source: `service-${i % 5}`,
     type: 'invocation',

@@ -155,6 +155,7 @@ describe('writeEvents', () => {
 
   function row(id: number, sequence: bigint): EventRow {
     return {
+      tenant: 'test',
       event_id: `00000000-0000-4000-8000-${id.toString().padStart(12, '0')}`,
       source: 'svc',
       type: 'invocation',

@@ -105,7 +105,8 @@ function malformedItem(k: number): unknown {
 function directPoison(): Poison[] {
   const out: Poison[] = [];
   const event = (k: number, payload: Record<string, unknown>): Record<string, unknown> => ({
-    v: 1,
+    v: 2,
+    tenant: 'test',
     eventId: randomUUID(),
     source: 'rogue',
     type: 'invocation',
@@ -125,7 +126,7 @@ function directPoison(): Poison[] {
   }
   for (let k = 0; k < MALFORMED_DIRECT / 2; k += 1) {
     const variants: unknown[] = [
-      { ...event(k, { k }), v: 2 },
+      { ...event(k, { k }), v: 3 },
       { ...event(k, { k }), eventId: `nope-${k}` },
       { ...event(k, { k }), source: '' },
       [k, 'an array'],

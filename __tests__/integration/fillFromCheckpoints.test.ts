@@ -24,7 +24,8 @@ const observability = createObservability('fill-test', { POWERTOOLS_LOG_LEVEL: '
 
 function event(i: number) {
   return encodeEvent({
-    v: 1,
+    v: 2,
+    tenant: 'test',
     eventId: randomUUID(),
     source: `svc-${i % 4}`,
     type: 'invocation',

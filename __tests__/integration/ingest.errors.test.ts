@@ -327,7 +327,7 @@ describe('POST /telemetry when the stream will not take the records: 503', () =>
   ];
   const request = (): APIGatewayProxyEventV2 =>
     postTelemetry({ headers: { ...JSON_HEADERS, 'idempotency-key': 'batch-7' }, body: JSON.stringify(items) });
-  const isHot = (entry: { PartitionKey?: string | undefined }): boolean => entry.PartitionKey === 'hot';
+  const isHot = (entry: { PartitionKey?: string | undefined }): boolean => entry.PartitionKey === 'test/hot';
 
   it('says which items got in and which did not; only the ones that got in are on the stream; a resend completes it', async () => {
     const fault = injectPartialFailures(kinesis, { fails: isHot });

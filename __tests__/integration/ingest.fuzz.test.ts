@@ -20,12 +20,14 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
-import { hashApiKey } from '../../lib/auth/apiKey';
 import { handleIngest, type IngestDeps } from '../../lib/ingest/handleIngest';
 import { createObservability } from '../../lib/lambda/observability';
 import { DEFAULT_SOURCE, MAX_NESTING_DEPTH, TIMESTAMP_FIELDS } from '../../lib/telemetry/normalize';
 import type { TelemetryEvent } from '../../lib/telemetry/event';
+import { eventPartitionKey } from '../../lib/telemetry/partitionKey';
 import { postTelemetry } from '../helpers/apiEvent';
+import { TEST_TENANT } from '../helpers/ingestDeps';
+import { testKeyStore } from '../helpers/keys';
 import { createStream, testKinesis } from '../helpers/local';
 
 const API_KEY = 'fuzz-key-0123456789';
@@ -391,7 +393,8 @@ function expectedEvent(
   const field = TIMESTAMP_FIELDS.find(({ name }) => sent[name] !== undefined && sent[name] !== null);
   const ts = field ? sent[field.name] : undefined;
   return {
-    v: 1,
+    v: 2,
+    tenant: TEST_TENANT,
     eventId: typeof sent.eventId === 'string' ? sent.eventId.toLowerCase() : eventId,
     source: typeof sent.source === 'string' ? sent.source : DEFAULT_SOURCE,
     type: typeof sent.type === 'string' ? sent.type : 'invocation',
@@ -421,7 +424,7 @@ async function checkStream(answer: Answer, sentItems: readonly unknown[] | undef
     const onStream = JSON.parse(Buffer.from(record.Data ?? []).toString('utf8')) as TelemetryEvent;
     const { timestamp, receivedAt, ...rest } = onStream;
     const { timestampMs, ...expected } = expectedEvent(sent, accepted.eventIds[k] as string);
-    expect(record.PartitionKey).toBe(expected.source);
+    expect(record.PartitionKey).toBe(eventPartitionKey(TEST_TENANT, expected.source));
     expect(rest.eventId).toBe(accepted.eventIds[k]);
     // The payload compared as JSON text: key order and every value exactly as sent.
     expect(JSON.stringify(rest)).toBe(JSON.stringify(expected));
@@ -454,9 +457,10 @@ beforeAll(async () => {
   deps = {
     ...createObservability('ingest-fuzz', { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
     kinesis,
+    keys: testKeyStore([{ key: API_KEY, tenant: TEST_TENANT }]),
     config: {
       stream: { streamName: stream },
-      apiKeyHashes: [Buffer.from(hashApiKey(API_KEY), 'hex')],
+      keys: { path: '/test/api-keys/', refreshMs: 60_000, staleLimitMs: 900_000, retryMs: 5_000 },
       maxBodyBytes: 5 * 1024 * 1024,
       maxEventsPerRequest: MAX_EVENTS,
     },

@@ -1,11 +1,11 @@
 import { gzipSync } from 'node:zlib';
-import { hashApiKey } from '../../lib/auth/apiKey';
 import type { AcceptedBody } from '../../lib/ingest/answers';
 import { ingestDeadline } from '../../lib/ingest/deadline';
 import { DEADLINE_MARGIN_MS, MAX_PUT_MS } from '../../lib/ingest/limits';
 import type { TelemetryEvent } from '../../lib/telemetry/event';
 import { lambdaContext, postTelemetry } from '../helpers/apiEvent';
-import { createStream, readAllRecords, testKinesis } from '../helpers/local';
+import { seedKeyStore } from '../helpers/keys';
+import { createStream, readAllRecords, testKinesis, testSsm } from '../helpers/local';
 
 const API_KEY = 'handler-test-key';
 
@@ -21,7 +21,11 @@ describe('the exported ingest handler', () => {
     const stream = await createStream(kinesis);
     Object.assign(process.env, {
       TELEMETRY_STREAM_NAME: stream,
-      API_KEY_HASHES: `${hashApiKey('old-key')},${hashApiKey(API_KEY)}`,
+      API_KEYS_PATH: await seedKeyStore(testSsm(), [
+        { key: 'old-key', tenant: 'acme' },
+        { key: API_KEY, tenant: 'acme' },
+      ]),
+      AWS_ENDPOINT_URL_SSM: process.env.TEST_SSM_ENDPOINT,
       AWS_ENDPOINT_URL_KINESIS: process.env.TEST_KINESIS_ENDPOINT,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       // dev mode writes EMF through the global console, where this test can read it
@@ -61,8 +65,8 @@ describe('the exported ingest handler', () => {
       event: JSON.parse(Buffer.from(record.Data ?? []).toString()) as TelemetryEvent,
     }));
     expect(onStream.map(({ key, event }) => [key, event.eventId])).toEqual([
-      ['fn-a', body.eventIds[0]],
-      ['fn-b', body.eventIds[1]],
+      ['acme/fn-a', body.eventIds[0]],
+      ['acme/fn-b', body.eventIds[1]],
     ]);
 
     const emf = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => '_aws' in entry);
@@ -79,7 +83,7 @@ describe('the exported ingest handler', () => {
   });
 
   it('fails closed when its configuration is missing', async () => {
-    delete process.env.API_KEY_HASHES;
+    delete process.env.API_KEYS_PATH;
     process.env.TELEMETRY_STREAM_NAME = 'telemetry';
     let handler: typeof import('../../handlers/ingest').handler | undefined;
     jest.isolateModules(() => {
@@ -96,7 +100,7 @@ describe('the exported ingest handler', () => {
       handler?.(postTelemetry({ headers: { 'x-api-key': API_KEY }, body: '{}' }), lambdaContext()),
     ).rejects.toMatchObject({
       name: 'ConfigError',
-      message: expect.stringMatching(/API_KEY_HASHES/),
+      message: expect.stringMatching(/API_KEYS_PATH/),
     });
     // Logged once, by the handler shape, with its code; then thrown on to Lambda.
     const failures = lines
@@ -107,7 +111,7 @@ describe('the exported ingest handler', () => {
     expect(failures[0]).toMatchObject({
       level: 'ERROR',
       code: 'CONFIG_INVALID',
-      error: expect.stringMatching(/API_KEY_HASHES/),
+      error: expect.stringMatching(/API_KEYS_PATH/),
     });
   });
 });

@@ -33,7 +33,7 @@ describe('migrations', () => {
         expect(rows.map((r) => r.name)).toEqual([
           'shard_checkpoints_pkey',
           'telemetry_events_pkey',
-          'telemetry_events_source_time_idx',
+          'telemetry_events_tenant_source_time_idx',
         ]);
       });
     } finally {

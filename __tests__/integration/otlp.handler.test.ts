@@ -15,7 +15,6 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
-import { hashApiKey } from '../../lib/auth/apiKey';
 import { createKinesisClient } from '../../lib/aws/kinesisClient';
 import type { TelemetryEvent } from '../../lib/telemetry/event';
 import { lambdaHandler, type LambdaHandler } from '../../lib/lambda/lambdaHandler';
@@ -23,7 +22,8 @@ import { ingestFunction } from '../../lib/ingest/ingestFunction';
 import { WireReader } from '../../lib/otlp/protobuf/wireReader';
 import { apiEvent, lambdaContext } from '../helpers/apiEvent';
 import { injectPartialFailures } from '../helpers/kinesisFaults';
-import { createStream, readAllRecords, testAwsConfig, testKinesis } from '../helpers/local';
+import { seedKeyStore } from '../helpers/keys';
+import { createStream, readAllRecords, testAwsConfig, testKinesis, testSsm } from '../helpers/local';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 const API_KEY = 'otlp-test-key';
@@ -83,7 +83,8 @@ describe('OTLP/HTTP routes (ingest handler)', () => {
     stream = await createStream(kinesis, 1);
     const env = {
       TELEMETRY_STREAM_NAME: stream,
-      API_KEY_HASHES: hashApiKey(API_KEY),
+      API_KEYS_PATH: await seedKeyStore(testSsm(), [{ key: API_KEY, tenant: 'otlp' }]),
+      AWS_ENDPOINT_URL_SSM: process.env.TEST_SSM_ENDPOINT,
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_KINESIS: process.env.TEST_KINESIS_ENDPOINT,
       POWERTOOLS_LOG_LEVEL: 'SILENT',

@@ -26,6 +26,7 @@ let sequence = 1n;
 function row(overrides: Partial<EventRow> & { event_time: string }): EventRow {
   sequence += 1n;
   return {
+    tenant: 'test',
     event_id: randomUUID(),
     source: 'checkout',
     type: 'invocation',
@@ -100,8 +101,10 @@ describe('the partition key and the idempotency that survives it', () => {
       expect(await writeEvents(q(db), [resent], [])).toEqual({ written: 0 });
       const { rows } = await db.query('SELECT 1 FROM telemetry_events WHERE event_id = $1', [sent.event_id]);
       expect(rows).toHaveLength(1);
-      // And the status lookup, by id alone, finds it whatever partition holds it.
-      expect(await findStoredEvent(q(db), sent.event_id)).toMatchObject({ eventId: sent.event_id });
+      // And the status lookup, by tenant and id, finds it whatever partition holds it.
+      expect(await findStoredEvent(q(db), sent.tenant, sent.event_id)).toMatchObject({
+        event: { eventId: sent.event_id },
+      });
     });
   });
 });
@@ -285,17 +288,22 @@ describe('upgrading a populated unpartitioned table', () => {
       await withDatabase(
         async (db) => {
           // 3,000 rows over the last 10 days, and one from two years ago (outside what gets a partition).
+          // Rows from before tenants: the upgrade files them under the default tenant (migrations/003).
           const rows = Array.from({ length: 3_000 }, (_, i) =>
-            row({ event_time: new Date(Date.now() - (i % 10) * DAY_MS - i * 1000).toISOString(), duration_ms: i % 50 }),
+            row({
+              tenant: 'default',
+              event_time: new Date(Date.now() - (i % 10) * DAY_MS - i * 1000).toISOString(),
+              duration_ms: i % 50,
+            }),
           );
-          const ancient = row({ event_time: new Date(Date.now() - 730 * DAY_MS).toISOString() });
+          const ancient = row({ tenant: 'default', event_time: new Date(Date.now() - 730 * DAY_MS).toISOString() });
           const insert = `INSERT INTO telemetry_events (event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
             SELECT event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at
             FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, source text, type text, event_time timestamptz, duration_ms double precision,
               payload jsonb, shard_id text, sequence_number numeric, arrival_time timestamptz, received_at timestamptz)`;
           await db.query(insert, [JSON.stringify([...rows, ancient])]);
 
-          expect(await applyMigrations(db)).toEqual(['002_time_partitions.sql']);
+          expect(await applyMigrations(db)).toEqual(['002_time_partitions.sql', '003_tenants.sql']);
 
           const { rows: counts } = await db.query<{ n: number; parts: number }>(
             `SELECT count(*)::int AS n, count(DISTINCT tableoid)::int AS parts FROM telemetry_events`,
@@ -316,6 +324,85 @@ describe('upgrading a populated unpartitioned table', () => {
       );
     } finally {
       await rm(only001, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('upgrading to tenants (migrations/003)', () => {
+  it('files every existing event and rollup under the default tenant, and makes ids unique per tenant', async () => {
+    const before003 = await mkdtemp(path.join(os.tmpdir(), 'migrations-002-'));
+    for (const name of ['001_telemetry_events.sql', '002_time_partitions.sql'])
+      await copyFile(path.join(MIGRATIONS_DIR, name), path.join(before003, name));
+    try {
+      await withDatabase(
+        async (db) => {
+          await maintainPartitions(db, DAILY);
+          const rows = Array.from({ length: 500 }, (_, i) =>
+            row({ event_time: new Date(TODAY.getTime() + i * 1000).toISOString(), duration_ms: i % 40 }),
+          );
+          // What the consumer wrote before 003: no tenant column, rollups by (source, type, minute).
+          await db.query(
+            `INSERT INTO telemetry_events (event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
+             SELECT event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at
+             FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, source text, type text, event_time timestamptz,
+               duration_ms double precision, payload jsonb, shard_id text, sequence_number numeric, arrival_time timestamptz, received_at timestamptz)`,
+            [JSON.stringify(rows)],
+          );
+          await db.query(
+            `INSERT INTO telemetry_rollup_minute
+             SELECT source, type, date_trunc('minute', event_time), count(*), 0, count(duration_ms), sum(duration_ms),
+                    min(duration_ms), max(duration_ms), telemetry_bucket_counts(array_agg(width_bucket(duration_ms, telemetry_duration_bounds())))
+             FROM telemetry_events GROUP BY 1, 2, 3`,
+          );
+
+          expect(await applyMigrations(db)).toEqual(['003_tenants.sql']);
+
+          const { rows: tenants } = await db.query<{ table: string; tenant: string; n: number }>(
+            `SELECT 'events' AS table, tenant, count(*)::int AS n FROM telemetry_events GROUP BY tenant
+             UNION ALL SELECT 'rollups', tenant, sum(events)::int FROM telemetry_rollup_minute GROUP BY tenant`,
+          );
+          expect(tenants).toEqual([
+            { table: 'events', tenant: 'default', n: 500 },
+            { table: 'rollups', tenant: 'default', n: 500 },
+          ]);
+          const sample = rows[123] as EventRow;
+          // The default tenant's keys (imported from the old hash list) still find the old events.
+          expect(await findStoredEvent(q(db), 'default', sample.event_id)).toMatchObject({
+            event: { eventId: sample.event_id },
+            previousId: (rows[122] as EventRow).event_id,
+            nextId: (rows[124] as EventRow).event_id,
+          });
+          expect(await findStoredEvent(q(db), 'acme', sample.event_id)).toBeUndefined();
+          // A resend under the default tenant is still a duplicate; the same id under another tenant is not.
+          expect(await writeEvents(q(db), [{ ...sample, tenant: 'default' }], [])).toEqual({ written: 0 });
+          expect(await writeEvents(q(db), [{ ...sample, tenant: 'acme' }], [])).toEqual({ written: 1 });
+          // The rollups go on by tenant.
+          const { rows: rolled } = await db.query<{ tenant: string; events: number }>(
+            'SELECT tenant, sum(events)::int AS events FROM telemetry_rollup_minute GROUP BY tenant ORDER BY tenant',
+          );
+          expect(rolled).toEqual([
+            { tenant: 'acme', events: 1 },
+            { tenant: 'default', events: 500 },
+          ]);
+          // No default any more: a writer that forgets the tenant fails instead of filing under `default`.
+          await expect(
+            db.query(
+              `INSERT INTO telemetry_events (event_id, source, type, event_time, payload, shard_id, sequence_number, arrival_time, received_at)
+               VALUES (gen_random_uuid(), 's', 't', now(), '{}', 'x', 1, now(), now())`,
+            ),
+          ).rejects.toMatchObject({ code: '23502' });
+          // New partitions made after the upgrade have the column, the key and the query index.
+          await maintainPartitions(db, { ...DAILY, ahead: 9 });
+          const { rows: indexes } = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%(tenant, source, event_time, event_id)%'`,
+            [dayName(new Date(TODAY.getTime() + 9 * DAY_MS))],
+          );
+          expect(indexes[0]?.n).toBe(1);
+        },
+        (db) => applyMigrations(db, before003),
+      );
+    } finally {
+      await rm(before003, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -208,7 +208,8 @@ describe('replay twice, then the consumer', () => {
     const queueUrl = await createQueue(sqs);
     const events = Array.from({ length: 40 }, (_, i) => ({
       data: encodeEvent({
-        v: 1,
+        v: 2,
+        tenant: 'test',
         eventId: randomUUID(),
         source: `s${i % 3}`,
         type: 'invocation',

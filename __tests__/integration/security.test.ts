@@ -16,7 +16,6 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { Client } from 'pg';
 import ts from 'typescript';
-import { hashApiKey } from '../../lib/auth/apiKey';
 import { processBatch } from '../../lib/consumer/processBatch';
 import { DatabaseConnection } from '../../lib/db/connection';
 import { applyMigrations } from '../../lib/db/migrate';
@@ -30,6 +29,7 @@ import type { StoredEvent } from '../../lib/status/storedEvent';
 import { readZipEntries } from '../../scripts/bundle-sizes';
 import { getTelemetryStatus, lambdaContext, postTelemetry } from '../helpers/apiEvent';
 import { toShardRecords } from '../helpers/kinesisEvent';
+import { seedKeyStore, TEST_CURSOR_SECRET, testKeyStore } from '../helpers/keys';
 import { observePutRecords } from '../helpers/kinesisFaults';
 import {
   createQueue,
@@ -39,12 +39,15 @@ import {
   receiveAll,
   testKinesis,
   testSqs,
+  testSsm,
 } from '../helpers/local';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const API_KEY = 'sk-security-test-7f3a9c1e5b';
 const WRONG_KEY = 'sk-wrong-guess-0d4e8b2a6c';
-const hashes = [Buffer.from(hashApiKey(API_KEY), 'hex')];
+const TENANT = 'security';
+const keysConfig = { path: '/security/api-keys/', refreshMs: 60_000, staleLimitMs: 900_000, retryMs: 5_000 };
+const keys = () => testKeyStore([{ key: API_KEY, tenant: TENANT }]);
 
 function json<T>(answer: APIGatewayProxyStructuredResultV2 | undefined): T {
   return JSON.parse(answer?.body ?? '') as T;
@@ -68,9 +71,10 @@ describe('requests without a valid API key are refused before parsing', () => {
     deps = {
       ...createObservability('security-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
       kinesis,
+      keys: keys(),
       config: {
         stream: { streamName: stream },
-        apiKeyHashes: hashes,
+        keys: keysConfig,
         maxBodyBytes: 5 * 1024 * 1024,
         maxEventsPerRequest: 10_000,
       },
@@ -141,7 +145,8 @@ describe('requests without a valid API key are refused before parsing', () => {
       const answer = await handleStatus(getTelemetryStatus(eventId, { 'x-api-key': WRONG_KEY }), {
         ...createObservability('security-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
         db,
-        apiKeyHashes: hashes,
+        keys: keys(),
+        cursorSecret: async () => Buffer.from(TEST_CURSOR_SECRET),
       });
       expect(answer.statusCode).toBe(401);
     }
@@ -164,7 +169,9 @@ describe('API keys are never logged', () => {
     await admin.end();
     Object.assign(process.env, {
       TELEMETRY_STREAM_NAME: await createStream(kinesis),
-      API_KEY_HASHES: hashApiKey(API_KEY),
+      API_KEYS_PATH: await seedKeyStore(testSsm(), [{ key: API_KEY, tenant: TENANT }]),
+      AWS_ENDPOINT_URL_SSM: process.env.TEST_SSM_ENDPOINT,
+      CURSOR_SECRET: TEST_CURSOR_SECRET,
       AWS_ENDPOINT_URL_KINESIS: process.env.TEST_KINESIS_ENDPOINT,
       // As verbose as Powertools gets, with the incoming event logged should anything ever ask for it.
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
@@ -251,7 +258,7 @@ describe('API keys are never logged', () => {
       (await down.handler(getTelemetryStatus(id, { 'x-api-key': API_KEY }), lambdaContext(10_000, 'status')))
         .statusCode,
     ).toBe(503);
-    expect(lines.some((line) => line.includes('"status lookup failed"'))).toBe(true);
+    expect(lines.some((line) => line.includes('"read failed"'))).toBe(true);
     expectNoKey();
   });
 });
@@ -325,7 +332,8 @@ describe('the packaged prod template', () => {
   });
 
   it('holds no database URL or password: credentials come from Secrets Manager at run time', async () => {
-    expect(templateText).not.toMatch(/password|postgres(ql)?:\/\/|DATABASE_URL/i);
+    // PasswordLength: the generated cursor secret's (deploy/reads.cjs), a length and no password.
+    expect(templateText.replaceAll('"PasswordLength"', '')).not.toMatch(/password|postgres(ql)?:\/\/|DATABASE_URL/i);
     expect(templateText).toContain('DATABASE_SECRET_ARN');
     // Nor do the bundles carry one (the local stage's default URL lives only in serverless.yml's local params).
     for (const name of ['ingest', 'status', 'consumer', 'relay', 'replay']) {
@@ -401,9 +409,10 @@ describe('SQL is parameterised: hostile strings in every field, end to end', () 
         {
           ...observability,
           kinesis,
+          keys: keys(),
           config: {
             stream: { streamName: stream },
-            apiKeyHashes: hashes,
+            keys: keysConfig,
             maxBodyBytes: 5 * 1024 * 1024,
             maxEventsPerRequest: 10_000,
           },
@@ -430,7 +439,12 @@ describe('SQL is parameterised: hostile strings in every field, end to end', () 
       }).toEqual({ failures: [], written: items.length, poison: 0 });
       expect(await receiveAll(sqs, dlqUrl)).toEqual([]);
 
-      const statusDeps = { ...observability, db, apiKeyHashes: hashes };
+      const statusDeps = {
+        ...observability,
+        db,
+        keys: keys(),
+        cursorSecret: async () => Buffer.from(TEST_CURSOR_SECRET),
+      };
       for (const [i, item] of items.entries()) {
         const status = await handleStatus(
           getTelemetryStatus(eventIds[i] as string, { 'x-api-key': API_KEY }),

@@ -1,13 +1,14 @@
 /**
  * `npm run stage` (scripts/stage.ts) as an operator runs it: the real CLI in a child process against
- * moto's server mode, which stands in for SSM, Secrets Manager and KMS.
+ * moto's server mode, which stands in for SSM (the key store), Secrets Manager and KMS.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { formatKeyRecord, type KeyRecord, parseKeyRecord } from '../../lib/auth/keyRecord';
 import { awsCliEnv, type CliRun, runCli, TEST_CREDENTIALS } from '../helpers/awsCli';
 import { type MotoServer, MotoStartError, startMoto } from '../../local/src/motoServer';
 
@@ -29,9 +30,26 @@ function stage(args: string[], env = cliEnv()): Promise<CliRun> {
   return runCli('scripts/stage.ts', args, env);
 }
 
-async function parameter(name: string): Promise<{ value: string | undefined; version: number | undefined }> {
-  const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }));
-  return { value: Parameter?.Value, version: Parameter?.Version };
+/** The stage's key store as the functions read it: every record under its path, parsed. */
+async function keyRecords(stage: string): Promise<Array<{ type: string | undefined; record: KeyRecord }>> {
+  const { Parameters = [] } = await ssm.send(
+    new GetParametersByPathCommand({ Path: `/telemetry-pipeline/${stage}/api-keys/`, WithDecryption: true }),
+  );
+  return Parameters.map((p) => {
+    const parsed = parseKeyRecord(p.Name ?? '', p.Value);
+    if (!parsed.ok) throw new Error(`${p.Name}: ${parsed.problem}`);
+    return { type: p.Type, record: parsed.record };
+  });
+}
+
+async function putRecordValue(stage: string, id: string, value: string): Promise<void> {
+  await ssm.send(
+    new PutParameterCommand({
+      Name: `/telemetry-pipeline/${stage}/api-keys/${id}`,
+      Value: value,
+      Type: 'SecureString',
+    }),
+  );
 }
 
 function sha256(text: string): string {
@@ -85,7 +103,7 @@ afterAll(async () => {
 });
 
 describe('npm run stage', () => {
-  it('init stores only the new key hash and prints the key once; a second init creates nothing; check passes', async () => {
+  it('init stores the first key in the key store and prints it once; a second init creates nothing; check passes', async () => {
     await createSecret('telemetry-pipeline/fresh/database', VALID_SECRET);
 
     const first = await stage(['init', '--stage', 'fresh']);
@@ -94,45 +112,57 @@ describe('npm run stage', () => {
     expect(key).toBeDefined();
     expect(others).toEqual([]);
     expect(first.stdout).toContain('shown only now');
-    expect(first.stdout).toMatch(/API key hashes\s+│ created/);
-    const stored = await parameter('/telemetry-pipeline/fresh/api-key-hashes');
-    expect(stored.value).toBe(sha256(key as string));
-    // A prefix to tell it by, never the whole digest.
-    expect(first.stdout).toContain(`${(stored.value as string).slice(0, 8)}...`);
-    expect(first.stdout).not.toContain(stored.value);
+    expect(first.stdout).toMatch(/API keys\s+│ created\s+│ SSM \/telemetry-pipeline\/fresh\/api-keys\/: created key_/);
+    const stored = await keyRecords('fresh');
+    expect(stored).toEqual([
+      {
+        type: 'SecureString',
+        record: expect.objectContaining({
+          tenant: 'default',
+          name: 'first',
+          hash: sha256(key as string),
+          expiresAt: null,
+        }),
+      },
+    ]);
+    expect(first.stdout).toContain(stored[0]?.record.id);
+    expect(first.stdout + first.stderr).not.toMatch(/[0-9a-f]{64}/);
 
     const second = await stage(['init', '--stage', 'fresh']);
     expect(second.code).toBe(0);
     expect(keysIn(second.stdout)).toEqual([]);
     expect(second.stdout).not.toContain('created');
-    expect(await parameter('/telemetry-pipeline/fresh/api-key-hashes')).toEqual(stored);
+    expect(second.stdout).toMatch(
+      /API keys\s+│ ok\s+│ SSM \/telemetry-pipeline\/fresh\/api-keys\/: 1 key: 1 active \(tenants default\)/,
+    );
+    expect(await keyRecords('fresh')).toEqual(stored);
 
     const check = await stage(['check', '--stage', 'fresh']);
     expect(check.code).toBe(0);
     expect(check.stdout).toMatch(/database secret\s+│ ok/);
-    expect(check.stdout).toContain('ready to deploy: serverless deploy --stage fresh --region eu-west-1');
+    // Keys need no deploy of their own, hence no --force.
+    expect(check.stdout).toMatch(/ready to deploy: serverless deploy --stage fresh --region eu-west-1\n/);
     expect(check.stdout).not.toContain('"pw"');
   });
 
   it('check creates nothing and fails (exit 1) without the secret, showing its expected shape and how to create it', async () => {
     const check = await stage(['check', '--stage', 'bare']);
     expect(check.code).toBe(1);
-    expect(check.stdout).toMatch(/API key hashes\s+│ missing/);
+    expect(check.stdout).toMatch(/API keys\s+│ missing\s+│ SSM \/telemetry-pipeline\/bare\/api-keys\/: no key/);
+    expect(check.stdout).toContain('npm run keys -- create --stage bare --region eu-west-1 --tenant <T> --name <N>');
     expect(check.stdout).toMatch(/database secret\s+│ missing/);
     expect(check.stdout).toContain('"password": "<password>"');
     expect(check.stdout).toContain('"dbname": "<database name>"');
     expect(check.stdout).toContain(
       'aws secretsmanager create-secret --name telemetry-pipeline/bare/database --secret-string file://db.json --region eu-west-1',
     );
-    await expect(parameter('/telemetry-pipeline/bare/api-key-hashes')).rejects.toMatchObject({
-      name: 'ParameterNotFound',
-    });
+    expect(await keyRecords('bare')).toEqual([]);
 
-    // With the parameter made by init, the missing secret alone still fails the check.
+    // With the key made by init, the missing secret alone still fails the check.
     expect((await stage(['init', '--stage', 'bare'])).code).toBe(1);
     const again = await stage(['check', '--stage', 'bare']);
     expect(again.code).toBe(1);
-    expect(again.stdout).toMatch(/API key hashes\s+│ ok/);
+    expect(again.stdout).toMatch(/API keys\s+│ ok/);
     expect(again.stdout).toMatch(/database secret\s+│ missing/);
   });
 
@@ -166,38 +196,59 @@ describe('npm run stage', () => {
     expect(plain.stdout).not.toContain('databaseSecretKmsKeyArn');
   });
 
-  it('add-key appends a hash, revoke-key removes it by prefix, and the last key cannot be revoked', async () => {
-    const name = '/telemetry-pipeline/rotate/api-key-hashes';
-    const flags = ['--stage', 'rotate'];
-    const init = await stage(['init', ...flags, '--database', 'managed']);
+  it('init --tenant names the first key tenant; check fails on unreadable records and on expired keys only; add-key and revoke-key moved', async () => {
+    const init = await stage(['init', '--stage', 'tenanted', '--database', 'managed', '--tenant', 'acme']);
     expect(init.code).toBe(0);
     expect(init.stdout).toMatch(/database secret\s+│ ok\s+│ not checked \(--database managed\)/);
     expect(init.stdout).toContain('--param="database=managed"');
-    const [first] = keysIn(init.stdout);
-    const firstHash = sha256(first as string);
+    const [key] = keysIn(init.stdout);
+    expect((await keyRecords('tenanted')).map(({ record }) => record)).toEqual([
+      expect.objectContaining({ tenant: 'acme', name: 'first', hash: sha256(key as string) }),
+    ]);
 
-    const added = await stage(['add-key', ...flags]);
-    expect(added.code).toBe(0);
-    const [second] = keysIn(added.stdout);
-    const secondHash = sha256(second as string);
-    expect((await parameter(name)).value).toBe(`${firstHash},${secondHash}`);
-    expect(added.stdout).toContain('serverless deploy --stage rotate --region eu-west-1 --force');
-    expect(added.stdout).toContain('No changes to deploy');
+    // A stage whose only key has expired, beside a record nobody can read: nothing a client could use.
+    const expired: KeyRecord = {
+      id: 'key_00000000000e',
+      tenant: 'acme',
+      name: 'ci',
+      hash: sha256('old key'),
+      createdAt: '2026-01-01T00:00:00.000Z',
+      expiresAt: '2026-02-01T00:00:00.000Z',
+    };
+    await putRecordValue('lapsed', expired.id, formatKeyRecord(expired));
+    await putRecordValue('lapsed', 'key_0000000000bd', '{"v":1,"tenant":"value-not-for-logs"}');
+    const check = await stage(['check', '--stage', 'lapsed', '--database', 'managed']);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(
+      /API keys\s+│ missing\s+│ SSM \/telemetry-pipeline\/lapsed\/api-keys\/: no active key/,
+    );
+    // The table wraps the detail; unwrapped, it counts what is there.
+    expect(check.stdout.replace(/\s*│\s*\n│[\s│]*/g, ' ')).toContain('(2 keys: 0 active, 1 expired, 1 unreadable)');
+    expect(check.stdout).toMatch(
+      /API key record\s+│ invalid\s+│ SSM \/telemetry-pipeline\/lapsed\/api-keys\/key_0000000000bd:/,
+    );
+    expect(check.stdout).toContain('npm run keys -- revoke --stage lapsed --region eu-west-1 --key key_0000000000bd');
+    expect(check.stdout + check.stderr).not.toMatch(/not-for-logs/);
 
-    const revoked = await stage(['revoke-key', ...flags, '--hash', firstHash.slice(0, 8)]);
-    expect(revoked.code).toBe(0);
-    expect(keysIn(revoked.stdout)).toEqual([]);
-    expect((await parameter(name)).value).toBe(secondHash);
-    expect(revoked.stdout).toContain('--force');
+    // init makes a key where none is active, and the unreadable record still fails the check.
+    const lapsedInit = await stage(['init', '--stage', 'lapsed', '--database', 'managed']);
+    expect(lapsedInit.code).toBe(1);
+    expect(keysIn(lapsedInit.stdout)).toHaveLength(1);
+    expect(lapsedInit.stdout).toMatch(/API keys\s+│ created/);
+    expect(lapsedInit.stdout).toMatch(/API key record\s+│ invalid/);
 
-    const last = await stage(['revoke-key', ...flags, '--hash', secondHash.slice(0, 12).toUpperCase()]);
-    expect(last.code).toBe(2);
-    expect(last.stderr).toContain('refusing to revoke the last key');
-    expect((await parameter(name)).value).toBe(secondHash);
-
-    const short = await stage(['revoke-key', ...flags, '--hash', secondHash.slice(0, 7)]);
-    expect(short.code).toBe(2);
-    expect(short.stderr).toContain('--hash must be 8 to 64 hex characters');
+    const [addKey, revokeKey, badTenant] = await Promise.all([
+      stage(['add-key', '--stage', 'tenanted']),
+      stage(['revoke-key', '--stage', 'tenanted', '--hash', 'ab12cd34']),
+      stage(['init', '--stage', 'tenanted', '--tenant', 'ACME']),
+    ]);
+    expect(addKey.code).toBe(2);
+    expect(addKey.stderr).toContain('add-key moved to the keys CLI: npm run keys -- create --stage <name>');
+    expect(revokeKey.code).toBe(2);
+    expect(revokeKey.stderr).toContain('revoke-key moved to the keys CLI: npm run keys -- revoke --stage <name>');
+    expect(badTenant.code).toBe(2);
+    expect(badTenant.stderr).toContain('--tenant must be 1-63 lowercase letters');
+    expect(await keyRecords('tenanted')).toHaveLength(1);
   });
 
   it('without a region says how to give one, in one line and without a stack', async () => {

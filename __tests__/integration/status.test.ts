@@ -1,6 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { Client } from 'pg';
-import { hashApiKey } from '../../lib/auth/apiKey';
 import { applyMigrations } from '../../lib/db/migrate';
 import { ConfigError } from '../../lib/errors';
 import { createObservability } from '../../lib/lambda/observability';
@@ -11,11 +10,13 @@ import { DatabaseConnection } from '../../lib/db/connection';
 import type { StoredEvent } from '../../lib/status/storedEvent';
 import { freePort } from '../../local/src/services';
 import { apiEvent, getTelemetryStatus, lambdaContext } from '../helpers/apiEvent';
-import { freshDatabase } from '../helpers/local';
+import { seedKeyStore, TEST_CURSOR_SECRET, testKeyStore } from '../helpers/keys';
+import { freshDatabase, testSsm } from '../helpers/local';
 
 const API_KEY = 'status-test-key';
 const KEY_HEADERS = { 'x-api-key': API_KEY };
 const STORED_ID = '0190b6c2-7c1e-7a3b-9d0e-2f4a6b8c0d1e';
+const TENANT = 'acme';
 
 let db: { url: string; drop: () => Promise<void> };
 let admin: Client;
@@ -34,7 +35,8 @@ function deps(client: DatabaseConnection): StatusDeps {
   return {
     ...createObservability('status-test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
     db: client,
-    apiKeyHashes: [Buffer.from(hashApiKey(API_KEY), 'hex')],
+    keys: testKeyStore([{ key: API_KEY, tenant: TENANT }]),
+    cursorSecret: async () => Buffer.from(TEST_CURSOR_SECRET),
   };
 }
 
@@ -47,10 +49,10 @@ beforeAll(async () => {
   admin = new Client({ connectionString: db.url });
   await admin.connect();
   await applyMigrations(admin);
-  // a row as the consumer writes it (migrations/001)
+  // a row as the consumer writes it (migrations/003)
   await admin.query(
-    `INSERT INTO telemetry_events (event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
-     VALUES ($1, 'checkout-fn', 'invocation', '2024-05-01T12:00:00.123Z', 12.5, $2, 'shardId-000000000000', 49601189658422359378836298521827638475320189012309704722,
+    `INSERT INTO telemetry_events (tenant, event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
+     VALUES ('acme', $1, 'checkout-fn', 'invocation', '2024-05-01T12:00:00.123Z', 12.5, $2, 'shardId-000000000000', 49601189658422359378836298521827638475320189012309704722,
              '2024-05-01T12:00:01Z', '2024-05-01T12:00:00.900Z')`,
     [STORED_ID, JSON.stringify({ coldStart: true, memory: { mb: 512 } })],
   );
@@ -79,6 +81,7 @@ describe('GET /telemetry/{eventId} (real Postgres)', () => {
         receivedAt: '2024-05-01T12:00:00.900Z',
         ingestedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       },
+      links: { previous: null, next: null },
     });
   });
 
@@ -155,23 +158,39 @@ describe('GET /telemetry/{eventId} (real Postgres)', () => {
 });
 
 describe('status config and handler', () => {
-  it('reads the database settings and API_KEY_HASHES, failing closed', () => {
-    const hashes = hashApiKey(API_KEY);
-    expect(readStatusConfig({ DATABASE_URL: 'postgres://x/y', API_KEY_HASHES: hashes }).database).toMatchObject({
-      tls: { mode: 'disable' },
+  it('reads the database settings, the key store and the cursor secret, failing closed', () => {
+    const keys = { API_KEYS_PATH: '/telemetry-pipeline/dev/api-keys/', CURSOR_SECRET_ARN: 'arn:aws:secretsmanager:x' };
+    const config = readStatusConfig({ DATABASE_URL: 'postgres://x/y', ...keys });
+    expect(config.database).toMatchObject({ tls: { mode: 'disable' } });
+    expect(config.keys).toEqual({ path: keys.API_KEYS_PATH, refreshMs: 60_000, staleLimitMs: 900_000, retryMs: 5_000 });
+    expect(config.cursorSecret).toEqual({ kind: 'secret', secretArn: 'arn:aws:secretsmanager:x' });
+    expect(readStatusConfig({ DATABASE_URL: 'postgres://x/y', ...keys, DATABASE_SSL: 'true' }).database).toMatchObject({
+      tls: { mode: 'verify-full' },
     });
-    expect(
-      readStatusConfig({ DATABASE_URL: 'postgres://x/y', API_KEY_HASHES: hashes, DATABASE_SSL: 'true' }).database,
-    ).toMatchObject({ tls: { mode: 'verify-full' } });
-    expect(() => readStatusConfig({ API_KEY_HASHES: hashes })).toThrow(/DATABASE_URL/);
-    expect(() => readStatusConfig({ DATABASE_URL: 'postgres://x/y' })).toThrow(ConfigError);
+    expect(() => readStatusConfig(keys)).toThrow(/DATABASE_URL/);
+    expect(() => readStatusConfig({ DATABASE_URL: 'postgres://x/y', CURSOR_SECRET: TEST_CURSOR_SECRET })).toThrow(
+      /API_KEYS_PATH/,
+    );
+    expect(() => readStatusConfig({ DATABASE_URL: 'postgres://x/y', API_KEYS_PATH: '/p/' })).toThrow(/CURSOR_SECRET/);
+    expect(() =>
+      readStatusConfig({ DATABASE_URL: 'postgres://x/y', API_KEYS_PATH: '/p/', CURSOR_SECRET: 'short' }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      readStatusConfig({
+        DATABASE_URL: 'postgres://x/y',
+        CURSOR_SECRET: TEST_CURSOR_SECRET,
+        API_KEYS_PATH: 'no-slashes',
+      }),
+    ).toThrow(/API_KEYS_PATH/);
   });
 
   it('serves a lookup through the exported handler, configured from the environment', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, {
       DATABASE_URL: db.url,
-      API_KEY_HASHES: hashApiKey(API_KEY),
+      API_KEYS_PATH: await seedKeyStore(testSsm(), [{ key: API_KEY, tenant: TENANT }]),
+      AWS_ENDPOINT_URL_SSM: process.env.TEST_SSM_ENDPOINT,
+      CURSOR_SECRET: TEST_CURSOR_SECRET,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
@@ -201,7 +220,7 @@ describe('status config and handler', () => {
   it('fails closed when the configuration is missing', async () => {
     const saved = { ...process.env };
     delete process.env.DATABASE_URL;
-    delete process.env.API_KEY_HASHES;
+    delete process.env.API_KEYS_PATH;
     try {
       let loaded: typeof import('../../handlers/status').handler | undefined;
       jest.isolateModules(() => {

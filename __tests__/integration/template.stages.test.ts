@@ -145,7 +145,7 @@ describe('network: subnets and security groups', () => {
     ]);
   });
 
-  it('adds interface endpoints for SQS, Secrets Manager and Kinesis that admit HTTPS from the functions', () => {
+  it('adds interface endpoints for SQS, Secrets Manager, Kinesis and SSM that admit HTTPS from the functions', () => {
     const { template } = packaged;
     const endpoints = ofType(template, 'AWS::EC2::VPCEndpoint').filter(
       (endpoint) => endpoint.Properties.VpcEndpointType === 'Interface',
@@ -155,6 +155,7 @@ describe('network: subnets and security groups', () => {
       JSON.stringify({ 'Fn::Sub': 'com.amazonaws.${AWS::Region}.kinesis-streams' }),
       JSON.stringify({ 'Fn::Sub': 'com.amazonaws.${AWS::Region}.secretsmanager' }),
       JSON.stringify({ 'Fn::Sub': 'com.amazonaws.${AWS::Region}.sqs' }),
+      JSON.stringify({ 'Fn::Sub': 'com.amazonaws.${AWS::Region}.ssm' }),
     ]);
     for (const endpoint of endpoints) {
       expect(endpoint.Properties).toMatchObject({ VpcEndpointType: 'Interface', VpcId: VPC, PrivateDnsEnabled: true });

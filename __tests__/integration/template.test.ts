@@ -8,7 +8,6 @@
  * The CLI runs in a temporary directory of symlinks to the checkout (local/src/offlineService.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { offlineService, type OfflineService } from '../../local/src/offlineService';
@@ -222,7 +221,7 @@ describe('packaged CloudFormation template (stage dev)', () => {
     expect(resource('HttpApi').Properties.CorsConfiguration).toBeUndefined();
   });
 
-  it('routes POST /telemetry and the OTLP paths to ingest, GET /telemetry/{eventId} to status', () => {
+  it('routes POST /telemetry and the OTLP paths to ingest, the three reads to status', () => {
     const routes = Object.fromEntries(
       ofType('AWS::ApiGatewayV2::Route').map(([, route]) => {
         const integration = at(route.Properties, 'Target', 'Fn::Join', '1') as Json[] | undefined;
@@ -240,6 +239,8 @@ describe('packaged CloudFormation template (stage dev)', () => {
       'POST /v1/logs': 'IngestLambdaFunction',
       'POST /v1/metrics': 'IngestLambdaFunction',
       'GET /telemetry/{eventId}': 'StatusLambdaFunction',
+      'GET /telemetry': 'StatusLambdaFunction',
+      'GET /telemetry/stats': 'StatusLambdaFunction',
     });
     expect(template.Outputs.HttpApiUrl).toBeDefined();
   });
@@ -439,11 +440,28 @@ describe('packaged CloudFormation template (stage dev)', () => {
       expect(onQueue).toContain(`sqs:${action}`);
     }
     const secret = statements().filter((statement) => actions(statement).includes('secretsmanager:GetSecretValue'));
-    expect(secret).toHaveLength(1);
-    for (const target of resources((secret[0] as Statement).Resource)) {
+    expect(secret).toHaveLength(2);
+    const database = secret.find((statement) => (statement as { Sid?: string }).Sid === 'ReadDatabaseSecret');
+    for (const target of resources((database as Statement).Resource)) {
       expect(JSON.stringify(target)).toContain(':secret:telemetry-pipeline/dev/database');
       expect(JSON.stringify(target)).not.toContain('*');
     }
+    // The cursor secret the stack generates, and nothing else, for the query API's cursors.
+    expect(grantedOn({ Ref: 'CursorSecret' })).toEqual(new Set(['secretsmanager:GetSecretValue']));
+    expect(resource('CursorSecret')).toMatchObject({
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: { Name: 'telemetry-pipeline/dev/cursor-secret', GenerateSecretString: { PasswordLength: 64 } },
+    });
+    // The key store: the stage's own path (and what is under it), read only, by path.
+    const keyPath =
+      'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/telemetry-pipeline/dev/api-keys';
+    const onKeys = statements().filter((statement) => actions(statement).some((action) => action.startsWith('ssm:')));
+    expect(onKeys).toHaveLength(1);
+    expect(actions(onKeys[0] as Statement)).toEqual(['ssm:GetParametersByPath']);
+    expect(resources((onKeys[0] as Statement).Resource)).toEqual([
+      { 'Fn::Sub': keyPath },
+      { 'Fn::Sub': `${keyPath}/*` },
+    ]);
     // X-Ray takes no resource-level permissions: tracing's two actions are the only ones on "*".
     expect([...grantedOn('*')].sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
@@ -453,9 +471,17 @@ describe('packaged CloudFormation template (stage dev)', () => {
       expect(env(name)).toMatchObject({ DATABASE_SSL: 'true', DATABASE_STATEMENT_TIMEOUT_MS: expect.any(String) });
       expect(JSON.stringify(env(name).DATABASE_SECRET_ARN)).toContain(':secret:telemetry-pipeline/dev/database');
     }
-    expect(templateText).not.toMatch(/DATABASE_URL|password|postgres(ql)?:\/\//i);
-    // Resolved by CloudFormation at deploy time, not by the CLI at package time.
-    expect(env('ingest').API_KEY_HASHES).toBe('{{resolve:ssm:/telemetry-pipeline/dev/api-key-hashes}}');
+    // PasswordLength: the generated cursor secret's length (deploy/reads.cjs), not a password.
+    expect(templateText.replaceAll('"PasswordLength"', '')).not.toMatch(/DATABASE_URL|password|postgres(ql)?:\/\//i);
+    // Keys are read at run time from the stage's key store; nothing of them is in the template.
+    for (const name of ['ingest', 'status'] as const)
+      expect(env(name)).toMatchObject({
+        API_KEYS_PATH: '/telemetry-pipeline/dev/api-keys/',
+        API_KEYS_REFRESH_SECONDS: '60',
+        API_KEYS_STALE_SECONDS: '900',
+      });
+    expect(env('status').CURSOR_SECRET_ARN).toEqual({ Ref: 'CursorSecret' });
+    expect(templateText).not.toContain('api-key-hashes');
   });
 
   it('sets the environment each function reads', () => {
@@ -566,12 +592,12 @@ describe('other stages resolve offline', () => {
     expect(resource('FailuresBucket')).toMatchObject({ DeletionPolicy: 'Delete' });
   });
 
-  it('local: a plain DATABASE_URL, the local API key hash, one shard, 24 h, from the trim horizon', () => {
+  it('local: a plain DATABASE_URL, the local key path and cursor secret, one shard, 24 h, from the trim horizon', () => {
     const consumerEnv = obj(at(localConfig, 'functions', 'consumer', 'environment'), 'local consumer environment');
     expect(consumerEnv.DATABASE_URL).toMatch(/^postgres(ql)?:\/\//);
     expect(consumerEnv.DATABASE_SECRET_ARN).toBeUndefined();
-    const localKeyHash = createHash('sha256').update('local-dev-key').digest('hex');
-    expect(at(localConfig, 'provider', 'environment', 'API_KEY_HASHES')).toBe(localKeyHash);
+    expect(at(localConfig, 'provider', 'environment', 'API_KEYS_PATH')).toBe('/telemetry-pipeline/local/api-keys/');
+    expect(at(localConfig, 'functions', 'status', 'environment', 'CURSOR_SECRET')).toEqual(expect.any(String));
     expect(at(localConfig, 'resources', 'Resources', 'TelemetryStream', 'Properties')).toMatchObject({
       ShardCount: 1,
       RetentionPeriodHours: 24,

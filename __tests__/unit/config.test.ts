@@ -14,14 +14,17 @@ describe('configuration readers', () => {
       kinesisEndpoint: 'http://127.0.0.1:1',
       sqsEndpoint: 'http://127.0.0.1:2',
       s3Endpoint: 'http://127.0.0.1:1',
+      ssmEndpoint: 'http://127.0.0.1:1',
       streamAddressing: 'name',
     });
+    expect(readAwsConfig({ AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:4' }).ssmEndpoint).toBe('http://127.0.0.1:4');
     expect(readAwsConfig({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:3' }).s3Endpoint).toBe('http://127.0.0.1:3');
     expect(readAwsConfig({})).toEqual({
       region: 'us-east-1',
       kinesisEndpoint: undefined,
       sqsEndpoint: undefined,
       s3Endpoint: undefined,
+      ssmEndpoint: undefined,
       streamAddressing: 'arn',
     });
   });

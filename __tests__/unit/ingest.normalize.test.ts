@@ -9,7 +9,12 @@ import {
 } from '../../lib/telemetry/normalize';
 import { encodeEvent } from '../../lib/telemetry/event';
 
-const context: NormalizeContext = { index: 0, idempotencyKey: undefined, receivedAt: '2024-05-01T12:00:00.000Z' };
+const context: NormalizeContext = {
+  tenant: 'test',
+  index: 0,
+  idempotencyKey: undefined,
+  receivedAt: '2024-05-01T12:00:00.000Z',
+};
 
 function accepted(item: unknown, ctx: NormalizeContext = context): TelemetryEvent {
   const result = normalizeEvent(item, ctx);
@@ -38,6 +43,7 @@ describe('normalizeEvent', () => {
     });
     expect(event).toEqual({
       v: EVENT_VERSION,
+      tenant: 'test',
       eventId: expect.any(String),
       source: 'fn',
       type: 'invocation',

@@ -130,6 +130,7 @@ describe('otlpItems: spans', () => {
     const { body, client } = await sdkTraces();
     const items = otlpItems(request(body, 'traces'), KEY);
     const { prepared, rejected } = prepareEvents(items, {
+      tenant: 'test',
       idempotencyKey: undefined,
       receivedAt: '2024-05-01T12:00:01.000Z',
     });
@@ -366,7 +367,11 @@ describe('otlpItems: log records', () => {
     const record = { timeUnixNano: '1714564800000000000', body: [Number.NaN, Infinity, -Infinity, 1.5] };
     const items = otlpItems(logs({}, record), KEY);
     expect(values(items)[0]?.body).toEqual(['NaN', 'Infinity', '-Infinity', 1.5]);
-    const { prepared } = prepareEvents(items, { idempotencyKey: undefined, receivedAt: '2024-05-01T12:00:01.000Z' });
+    const { prepared } = prepareEvents(items, {
+      tenant: 'test',
+      idempotencyKey: undefined,
+      receivedAt: '2024-05-01T12:00:01.000Z',
+    });
     expect(JSON.parse(prepared[0]?.record.data.toString() ?? '{}').payload.body).toEqual([
       'NaN',
       'Infinity',

@@ -15,7 +15,11 @@ import { putRecordEach } from './putRecordEach';
 export async function ingestPerEvent(kinesis: KinesisClient, streamName: string, body: string): Promise<number> {
   const parsed = parseItems(Buffer.from(body, 'utf8'), 'json', 10_000);
   if (!parsed.ok) throw new Error(`baseline body refused: ${parsed.failure.message}`);
-  const { prepared } = prepareEvents(parsed.items, { idempotencyKey: undefined, receivedAt: new Date().toISOString() });
+  const { prepared } = prepareEvents(parsed.items, {
+    tenant: 'bench',
+    idempotencyKey: undefined,
+    receivedAt: new Date().toISOString(),
+  });
   return putRecordEach(
     kinesis,
     streamName,

@@ -151,7 +151,7 @@ export async function openDatabases(
         if (rows[0]?.name) created += 1;
       }
     }
-    log(`databases ready: 001 only; 001+002 with ${created} partitions made (maintenance and the fill's days)`);
+    log(`databases ready: 001 only; all migrations with ${created} partitions made (maintenance and the fill's days)`);
     return { unpartitioned, partitioned, close };
   } catch (error) {
     await close();

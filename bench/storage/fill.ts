@@ -3,20 +3,22 @@
  * chunks alternating between the databases so both see the same machine while they grow. The
  * partitioned fill goes through the parent (rows are routed to their daily partitions) and keeps the
  * per-minute rollups with the consumer's own upsert, as the consumer would have: the rollup table a
- * later batch upserts into is then as large as it would be.
+ * later batch upserts into is then as large as it would be. Its rows are the unpartitioned fill's
+ * with one column more, `tenant` (BENCH_TENANT, as the batches' rows): migrations/003 refuses a row
+ * without one.
  */
 import type { Client } from 'pg';
 import type { BenchDatabase, Databases } from './databases';
-import { FILL_INSERT } from './rows';
-import { ROLLUP_CTE } from './statements';
+import { FILL_INSERT, TENANT_FILL_INSERT } from './rows';
+import { INSERTED_RETURNING, ROLLUP_CTE } from './statements';
 
 const CHUNK_ROWS = 100_000;
 /** A fill that takes longer than this would make the run pointless; stop rather than go on. */
 const FILL_TIME_LIMIT_MS = 90 * 60_000;
 
 const PARTITIONED_FILL = `WITH inserted AS (
-${FILL_INSERT}
-  RETURNING source, type, event_time, duration_ms, payload
+${TENANT_FILL_INSERT}
+  ${INSERTED_RETURNING}
 ), ${ROLLUP_CTE}
 SELECT (SELECT count(*) FROM inserted)::int AS written`;
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:storage -- [--rows N] [--batches B] [--partitions P] [--no-upgrade]`: how big the
  * filled tables are, how many batches per size, over how many daily partitions the fill spreads, and
- * whether to time the upgrade (migration 002 on a 001 table of as many rows) after the comparison.
+ * whether to time the upgrade (migrations 002 and 003 on a 001 table of as many rows) after the comparison.
  */
 
 export interface StorageOptions {
@@ -11,7 +11,7 @@ export interface StorageOptions {
   batches: number;
   /** Days (daily partitions) the fill's rows are spread over, ending yesterday (UTC). */
   partitions: number;
-  /** Row 4, the upgrade: a third fill of `rows` and the migration, about as long again as the fill. */
+  /** Row 4, the upgrade: a third fill of `rows` and the migrations, about as long again as the fill. */
   upgrade: boolean;
 }
 

@@ -2,15 +2,18 @@
  * The storage benchmark's table: one line per measure, the unpartitioned schema beside the
  * partitioned one, and their ratio as partitioned / unpartitioned (above 1: the partitioned table
  * takes longer or more space). The upgrade's lines (row 4) are one run each: the table before the
- * migration under unpartitioned, after it under partitioned. Plans of the lookups follow the table,
- * trimmed.
+ * migrations under unpartitioned, after them under partitioned. Row 5 compares two reads of the
+ * partitioned table, a line spanning the table says so: the OFFSET baseline in the first column,
+ * the query API's keyset page in the second, their ratio as baseline / keyset (above 1: the keyset
+ * page is faster). Plans of the lookups and of the deep keyset page follow the table, trimmed.
  */
 import Table from 'cli-table3';
 import { formatValue } from '../table';
 import type { BatchResult } from './batches';
 import type { TableSize } from './databases';
-import type { LookupResult } from './lookups';
+import type { LookupPlan, LookupResult } from './lookups';
 import { trimPlan } from './lookups';
+import type { PageCase, PageCaseName, QueryPageResult } from './queries';
 import type { RetentionResult } from './retention';
 import type { UpgradeResult } from './upgrade';
 
@@ -25,11 +28,13 @@ export interface StorageReport {
   filled: SizedBatches;
   retention: RetentionResult | undefined;
   lookups: LookupResult;
+  queries: QueryPageResult;
   /** Undefined with --no-upgrade. */
   upgrade: UpgradeResult | undefined;
 }
 
-type Line = [string, string, string, string, string];
+/** A measure's five cells, or a note spanning the table. */
+type Line = [string, string, string, string, string] | [{ colSpan: 5; content: string }];
 
 const n = (value: number): string => value.toLocaleString('en-US');
 
@@ -45,6 +50,10 @@ function mb(bytes: number): string {
 
 function latency(summary: { median: number; p90: number }): string {
   return `${formatValue(summary.median, 'ms')} (p90 ${formatValue(summary.p90, 'ms')})`;
+}
+
+function latency95(summary: { median: number; p95: number }): string {
+  return `${formatValue(summary.median, 'ms')} (p95 ${formatValue(summary.p95, 'ms')})`;
 }
 
 function batchLines(label: string, sized: SizedBatches): Line[] {
@@ -113,14 +122,28 @@ function lookupLines(lookups: LookupResult): Line[] {
   return [
     [
       '3',
-      `status lookup by id (findStoredEvent), ${n(lookups.lookups)} random existing ids each, alternating: p50 (p90)`,
+      `status lookup (findStoredEvent), ${n(lookups.lookups)} random existing ids each, alternating: p50 (p90); unpartitioned: by id alone, partitioned: by (tenant, id), then the previous and next event`,
       latency(summary.unpartitioned),
       latency(summary.partitioned),
       ratio(summary.partitioned.median, summary.unpartitioned.median),
     ],
     [
       '3',
-      `  per partition: (partitioned p50 - unpartitioned p50) / ${probed} partitions probed`,
+      '  of which the by-id statement (partitioned: tenant = $1 AND event_id = $2)',
+      latency(summary.unpartitioned),
+      latency(summary.partitionedById),
+      ratio(summary.partitionedById.median, summary.unpartitioned.median),
+    ],
+    [
+      '3',
+      '  and the previous/next statement (the (tenant, source, event_time, event_id) index, a week each way)',
+      '-',
+      latency(summary.partitionedNeighbors),
+      '',
+    ],
+    [
+      '3',
+      `  per partition: (partitioned by-id p50 - unpartitioned p50) / ${probed} partitions probed`,
       '-',
       `${(lookups.perPartitionMs * 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} µs`,
       '',
@@ -130,33 +153,115 @@ function lookupLines(lookups: LookupResult): Line[] {
 
 function upgradeLines(upgrade: UpgradeResult | undefined): Line[] {
   if (!upgrade) return [['4', 'upgrade: skipped (--no-upgrade)', '', '', '']];
-  const { before, after, disk } = upgrade;
-  const rate = `${n(Math.round(upgrade.rowsPerSecond))} rows/s`;
-  const sampling = disk.complete ? '' : ', sampling stopped early: may be higher';
-  return [
+  const { before, after } = upgrade;
+  const lines: Line[] = [
     [
       '4',
-      `upgrade: applyMigrations (${upgrade.migrations.join(', ')}) on a fresh 001 table of ${n(upgrade.rows)} rows over ${upgrade.days} days; wall time (rows/s), one run, not a median`,
+      `upgrade: ${upgrade.migrations.join(', ')} on a fresh 001 table of ${n(upgrade.rows)} rows over ${upgrade.days} days, one applyMigrations each, in turn; wall time in all, one run, not a median`,
       '-',
-      `${formatValue(upgrade.ms / 1000, 's')} (${rate})`,
-      '',
-    ],
-    [
-      '4',
-      '  table + indexes before the migration / after it',
-      mb(before.totalBytes),
-      `${mb(after.events.totalBytes)} over ${after.events.relations} partitions`,
-      ratio(after.events.totalBytes, before.totalBytes),
-    ],
-    ['4', '  per-minute rollups the migration builds, table + indexes', '-', mb(after.rollups.totalBytes), ''],
-    [
-      '4',
-      `  peak extra disk during the migration: pg_database_size every ${disk.intervalMs} ms (${n(disk.samples.length)} samples${sampling}) above before; WAL not included (${mb(upgrade.walBytes)} written)`,
-      '-',
-      mb(disk.peakExtraBytes),
+      formatValue(upgrade.ms / 1000, 's'),
       '',
     ],
   ];
+  for (const step of upgrade.steps) {
+    const { disk } = step;
+    const sampling = disk.complete ? '' : ', sampling stopped early: may be higher';
+    lines.push(
+      [
+        '4',
+        `  ${step.migration}: wall time (rows/s), after VACUUM (ANALYZE) and CHECKPOINT, untimed`,
+        '-',
+        `${formatValue(step.ms / 1000, 's')} (${n(Math.round(step.rowsPerSecond))} rows/s)`,
+        '',
+      ],
+      [
+        '4',
+        `  ${step.migration}: peak extra disk, pg_database_size every ${disk.intervalMs} ms (${n(disk.samples.length)} samples${sampling}) above before it; WAL not included (${mb(step.walBytes)} written)`,
+        '-',
+        mb(disk.peakExtraBytes),
+        '',
+      ],
+    );
+  }
+  lines.push([
+    '4',
+    '  table + indexes before the migrations / after them',
+    mb(before.totalBytes),
+    `${mb(after.events.totalBytes)} over ${after.events.relations} partitions`,
+    ratio(after.events.totalBytes, before.totalBytes),
+  ]);
+  if (after.rollups)
+    lines.push([
+      '4',
+      '  per-minute rollups the migrations build, table + indexes',
+      '-',
+      mb(after.rollups.totalBytes),
+      '',
+    ]);
+  return lines;
+}
+
+const PAGE_CASES: Record<PageCaseName, string> = {
+  first: 'the first page (after windowStart)',
+  after50: 'the page after the row at 50% of the window',
+  after90: 'the page after the row at 90% of the window',
+  before90: "going back: the page before the row at 90% ('before')",
+};
+
+function pageLine(page: PageCase): Line {
+  return [
+    '5',
+    `  ${PAGE_CASES[page.name]}: OFFSET ${n(page.offset)}, ${page.rows} rows`,
+    latency95(page.baseline),
+    latency95(page.keyset),
+    ratio(page.baseline.median, page.keyset.median),
+  ];
+}
+
+function queryLines(queries: QueryPageResult): Line[] {
+  const index = queries.usesQueryIndex
+    ? 'the deep page reads the (tenant, source, event_time, event_id) index'
+    : `NOTE: the deep page's plan does not read (only) the (tenant, source, event_time, event_id) index: ${queries.plan.indexes.join(', ') || 'no index'}`;
+  return [
+    [
+      {
+        colSpan: 5,
+        content:
+          'Row 5 compares two reads of the partitioned table: columns OFFSET baseline | query API keyset page (queryEvents) | baseline / keyset',
+      },
+    ],
+    [
+      '5',
+      `query API page of ${queries.limit} (limit + 1 rows read), ${queries.source} of tenant ${queries.tenant}, 24 h from ${queries.window.from} (${n(queries.windowRows)} of its rows); p50 (p95) of ${queries.rounds}, alternating; ${index}`,
+      'OFFSET ... LIMIT',
+      'keyset',
+      'baseline / keyset',
+    ],
+    ...queries.cases.map(pageLine),
+  ];
+}
+
+const MEASURE_WIDTH = 56;
+
+/**
+ * The measure wrapped at word boundaries to its column (less the cell's padding), its indent kept:
+ * cli-table3's own wrapping does not count a leading indent and cuts the first line short with "…".
+ *
+ * @example
+ * wrapMeasure('  of which ...'); // '  of which ...\n...'
+ */
+export function wrapMeasure(text: string, width: number = MEASURE_WIDTH - 2): string {
+  const indent = /^ */.exec(text)?.[0] ?? '';
+  const out: string[] = [];
+  let line = indent;
+  for (const word of text.slice(indent.length).split(/ +/)) {
+    if (line.trim() !== '' && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line.trim() === '' ? `${line}${word}` : `${line} ${word}`;
+  }
+  out.push(line);
+  return out.join('\n');
 }
 
 /**
@@ -165,8 +270,8 @@ function upgradeLines(upgrade: UpgradeResult | undefined): Line[] {
  */
 export function storageTable(report: StorageReport): string {
   const table = new Table({
-    head: ['#', 'measure', 'unpartitioned (001)', 'partitioned (002)', 'partitioned / unpartitioned'],
-    colWidths: [4, 56, 26, 26, 16],
+    head: ['#', 'measure', 'unpartitioned (001)', 'partitioned (all migrations)', 'partitioned / unpartitioned'],
+    colWidths: [4, MEASURE_WIDTH, 26, 26, 16],
     wordWrap: true,
     style: { head: [], border: [] },
   });
@@ -176,24 +281,47 @@ export function storageTable(report: StorageReport): string {
     ...retentionLines(report.retention),
     ...lookupLines(report.lookups),
     ...upgradeLines(report.upgrade),
+    ...queryLines(report.queries),
   ];
-  for (const line of lines) table.push(line);
+  for (const line of lines) table.push(line.length === 5 ? [line[0], wrapMeasure(line[1]), ...line.slice(2)] : line);
   return table.toString();
 }
 
+function planText(heading: string, plan: LookupPlan): string[] {
+  return [heading, ...trimPlan(plan.lines).map((line) => `  ${line}`), ''];
+}
+
 /**
- * The two lookup plans, trimmed, each under a heading.
+ * The lookups' plans and the deep keyset page's, trimmed, each under a heading.
  *
  * @example
- * process.stdout.write(plansText(report.lookups));
+ * process.stdout.write(plansText(report.lookups, report.queries));
  */
-export function plansText(lookups: LookupResult): string {
+export function plansText(lookups: LookupResult, queries: QueryPageResult): string {
   const out: string[] = [];
   for (const name of ['unpartitioned', 'partitioned'] as const) {
     const plan = lookups.plans[name];
-    out.push(`EXPLAIN (ANALYZE, BUFFERS) of one lookup, ${name} (${plan.relationsScanned} relations read):`);
-    out.push(...trimPlan(plan.lines).map((line) => `  ${line}`));
-    out.push('');
+    out.push(
+      ...planText(
+        `EXPLAIN (ANALYZE, BUFFERS) of one lookup by id, ${name} (${plan.relationsScanned} relations read):`,
+        plan,
+      ),
+    );
   }
-  return `${out.join('\n')}`;
+  const neighbors = lookups.neighborsPlan;
+  out.push(
+    ...planText(
+      `EXPLAIN (ANALYZE, BUFFERS) of the same lookup's previous/next statement, partitioned (${neighbors.relationsScanned} relations read):`,
+      neighbors,
+    ),
+  );
+  const deep = queries.cases.find((page) => page.name === 'after90');
+  const index = queries.usesQueryIndex ? 'yes' : 'NO';
+  out.push(
+    ...planText(
+      `EXPLAIN (ANALYZE, BUFFERS) of the deep keyset page (after the row at 90%, OFFSET ${n(deep?.offset ?? 0)} for the baseline), partitioned (${queries.plan.relationsScanned} relations read; indexes: ${queries.plan.indexes.join(', ') || 'none'}; all of them (tenant, source, event_time, event_id): ${index}):`,
+      queries.plan,
+    ),
+  );
+  return out.join('\n');
 }

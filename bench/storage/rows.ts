@@ -17,7 +17,10 @@ export const BATCH_ROWS = 1_000;
  * rollup row per minute it covers: over 3 days, about twice the write; pass a wider span to see it.)
  */
 export const DEFAULT_BATCH_SPAN_MS = 60_000;
-const SOURCES = 20;
+/** Sources `service-0` to `service-19`, in turn row by row (batch and fill alike). */
+export const SOURCES = 20;
+/** migrations/003: every row the benchmark writes to the partitioned schema is this tenant's. */
+export const BENCH_TENANT = 'bench';
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/bench-storage';
 const SHARD_ID = 'shardId-000000000000';
 
@@ -56,6 +59,7 @@ export function consumerBatch(now: number, spanMs: number = DEFAULT_BATCH_SPAN_M
   const rows = Array.from({ length: BATCH_ROWS }, (_, i): EventRow => {
     sequence += 1n;
     return {
+      tenant: BENCH_TENANT,
       event_id: newEventId(),
       source: `service-${i % SOURCES}`,
       type: i % 97 === 0 ? 'error' : 'invocation',
@@ -80,12 +84,13 @@ export function consumerBatch(now: number, spanMs: number = DEFAULT_BATCH_SPAN_M
  * Rows $1 to $2 - 1 of a fill of $5 rows spread evenly over [$3, $3 + $4) (epoch ms): event time
  * rising with the row number, the id's time a few seconds after it (ingest), the rest as
  * `consumerBatch` makes it. Deterministic in the row number: the same range gives the same rows on
- * both databases. As it is, the fill of the unpartitioned table; the partitioned one wraps it with
- * the consumer's rollup upsert (fill.ts).
+ * both databases. With a tenant, the column is written first (migrations/003 gives it no default);
+ * without, the statement fits migrations/001's table.
  */
-export const FILL_INSERT = `INSERT INTO telemetry_events
-  (event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
-SELECT
+function fillInsert(tenant: string | undefined): string {
+  return `INSERT INTO telemetry_events
+  (${tenant === undefined ? '' : 'tenant, '}event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
+SELECT${tenant === undefined ? '' : `\n  '${tenant}',`}
   (lpad(to_hex(arrival_ms), 12, '0') || '7' || substr(h, 1, 3)
     || substr('89ab', get_byte(b, 14) % 4 + 1, 1) || substr(h, 6, 15))::uuid,
   'service-' || (i % ${SOURCES}),
@@ -108,3 +113,13 @@ FROM (
     FROM generate_series($1::bigint, $2::bigint - 1) AS i
   ) numbered
 ) hashed`;
+}
+
+/** The fill of the unpartitioned table (migrations/001: no tenant column). */
+export const FILL_INSERT = fillInsert(undefined);
+
+/**
+ * The same rows for the partitioned table (all migrations), each BENCH_TENANT's; fill.ts wraps it
+ * with the consumer's rollup upsert.
+ */
+export const TENANT_FILL_INSERT = fillInsert(BENCH_TENANT);

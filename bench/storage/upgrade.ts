@@ -1,26 +1,42 @@
 /**
  * Part 4: the upgrade itself. A database of its own with migrations/001 only (a stage deployed before
  * the partitions), its table filled with the fill's rows (fill.ts: `--rows` of them over the
- * `--partitions` days), then `applyMigrations` as the migrate function calls it, which finds 001
- * applied and runs 002: every row copied into daily partitions and the rollups built from them, in
- * one transaction. Meanwhile a second connection samples the database's size on disk, since the old
- * table stays until the commit and the upgrade needs room for both for a while.
+ * `--partitions` days), then every later migration, one at a time, each by `applyMigrations` as the
+ * migrate function calls it (over a directory holding the migrations up to that one, so each call
+ * finds the earlier ones applied and runs the next alone):
  *
- * One run, not a median: the copy of `--rows` rows takes as long as the fill did, and repeating it
- * would multiply the benchmark's time for the one number a deployer plans a window with.
+ * - 002: every row copied into daily partitions and the rollups built from them, in one transaction;
+ * - 003: the tenant column added (instant) and the new primary key and query index built over every
+ *   partition, the rollups' key too, under locks that make the consumer's writes wait meanwhile.
+ *
+ * Before each, untimed, the tables are brought to the state a settled one is in (VACUUM (ANALYZE),
+ * then a CHECKPOINT so that no migration's time includes writing out the previous one's pages): what
+ * a stage that deploys one release at a time meets. Meanwhile a second connection samples the
+ * database's size on disk, since 002's old table stays until the commit, and 003 builds new indexes
+ * next to the old ones.
+ *
+ * One run of each, not a median: the copy of `--rows` rows takes as long as the fill did, and
+ * repeating it would multiply the benchmark's time for the numbers a deployer plans a window with.
  */
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
-import { applyMigrations, DEFAULT_MIGRATION_LIMITS, MIGRATIONS_DIR } from '../../lib/db/migrate';
+import { applyMigrations, DEFAULT_MIGRATION_LIMITS, type MigrationLimits, MIGRATIONS_DIR } from '../../lib/db/migrate';
 import { connect, createOldSchemaDatabase, rowCount, type TableSize, tableSize } from './databases';
 import { type FillPlan, fillUnpartitioned } from './fill';
 import { DAY_MS } from './rows';
 
 const DATABASE = 'storage_upgrade';
-const UPGRADE_MIGRATION = '002_time_partitions.sql';
+const OLD_SCHEMA_MIGRATION = '001_telemetry_events.sql';
+/** The migrations this row must have timed (any added later are timed too). */
+const EXPECTED_MIGRATIONS = ['002_time_partitions.sql', '003_tenants.sql'];
+/** What migrations/003 gives the rows stored before it. */
+const LEGACY_TENANT = 'default';
 const SAMPLE_INTERVAL_MS = 200;
 /**
- * The migration's statement_timeout (the migrate function's default is none): a copy this slow
+ * Each migration's statement_timeout (the migrate function's default is none): a copy this slow
  * means something is wrong, and it also bounds the sampling loop below.
  */
 const UPGRADE_TIME_LIMIT_MS = 60 * 60_000;
@@ -33,37 +49,51 @@ export interface DiskSample {
   bytes: number;
 }
 
-export interface UpgradeResult {
-  rows: number;
-  /** Days the rows span (one partition each after the upgrade). */
-  days: number;
-  /** What `applyMigrations` applied: 002, and any migration added after it. */
-  migrations: string[];
-  fillMs: number;
-  vacuumMs: number;
-  /** The unpartitioned table (001) once filled and vacuumed. */
-  before: TableSize;
-  /** Wall time of `applyMigrations`, one run. */
+export interface UpgradeDisk {
+  /** pg_database_size just before the migration, the highest sample during it, and just after. */
+  beforeBytes: number;
+  peakBytes: number;
+  afterBytes: number;
+  /** peakBytes - beforeBytes: the room the migration needs besides what the database held. */
+  peakExtraBytes: number;
+  intervalMs: number;
+  samples: DiskSample[];
+  /** False when the loop stopped at MAX_SAMPLES before the migration ended (the peak may be higher). */
+  complete: boolean;
+}
+
+/** One migration's run. */
+export interface UpgradeStep {
+  migration: string;
+  /** The untimed VACUUM (ANALYZE) and CHECKPOINT before it. */
+  settleMs: number;
+  /** Wall time of `applyMigrations` applying this migration alone, one run. */
   ms: number;
   rowsPerSecond: number;
-  after: { events: TableSize; rollups: TableSize };
-  disk: {
-    /** pg_database_size just before the migration, the highest sample during it, and just after. */
-    beforeBytes: number;
-    peakBytes: number;
-    afterBytes: number;
-    /** peakBytes - beforeBytes: the room the upgrade needs besides what the old table held. */
-    peakExtraBytes: number;
-    intervalMs: number;
-    samples: DiskSample[];
-    /** False when the loop stopped at MAX_SAMPLES before the migration ended (the peak may be higher). */
-    complete: boolean;
-  };
+  /** The events and rollups (none before 002) once it committed. */
+  after: { events: TableSize; rollups: TableSize | undefined };
+  disk: UpgradeDisk;
   /**
    * WAL the server wrote during the migration: not in pg_database_size (pg_wal is outside the
    * database's directory), but on the same disk until the next checkpoints recycle it.
    */
   walBytes: number;
+}
+
+export interface UpgradeResult {
+  rows: number;
+  /** Days the rows span (one partition each after the upgrade). */
+  days: number;
+  /** What the `applyMigrations` calls applied, one each, in order: 002, 003, and any added after. */
+  migrations: string[];
+  fillMs: number;
+  vacuumMs: number;
+  /** The unpartitioned table (001) once filled and vacuumed. */
+  before: TableSize;
+  steps: UpgradeStep[];
+  /** The steps' times added up: the upgrade from 001 to the latest schema. */
+  ms: number;
+  after: { events: TableSize; rollups: TableSize | undefined };
 }
 
 async function databaseSize(client: Client): Promise<number> {
@@ -102,6 +132,116 @@ async function sampleDisk(
   return { samples, complete: settled };
 }
 
+/** The migrations after 001 in MIGRATIONS_DIR, in the order `applyMigrations` applies them. */
+async function laterMigrations(): Promise<string[]> {
+  const files = (await readdir(MIGRATIONS_DIR)).filter((name) => /^\d+_.+\.sql$/.test(name)).sort();
+  return files.filter((name) => name > OLD_SCHEMA_MIGRATION);
+}
+
+/** A directory holding migrations/001 to `last`, for an `applyMigrations` that stops at `last`. */
+async function migrationsUpTo(last: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'storage-bench-upgrade-'));
+  const files = (await readdir(MIGRATIONS_DIR)).filter((name) => /^\d+_.+\.sql$/.test(name) && name <= last);
+  for (const name of files) await copyFile(path.join(MIGRATIONS_DIR, name), path.join(dir, name));
+  return dir;
+}
+
+async function hasTable(client: Client, table: string): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [table]);
+  return rows[0]?.found ?? false;
+}
+
+/** VACUUM (ANALYZE) of the tables there are, then a CHECKPOINT; how long it took. */
+async function settle(client: Client): Promise<number> {
+  const started = performance.now();
+  for (const table of ['telemetry_events', 'telemetry_rollup_minute'])
+    if (await hasTable(client, table)) await client.query(`VACUUM (ANALYZE) ${client.escapeIdentifier(table)}`);
+  // The previous step's dirty pages written out now, so the next migration's time does not include them.
+  await client.query('CHECKPOINT');
+  return performance.now() - started;
+}
+
+/** `migration` alone, by `applyMigrations` over the migrations up to it, timed and its disk sampled. */
+async function runStep(
+  client: Client,
+  sampler: Client,
+  migration: string,
+  rows: number,
+  settleMs: number,
+  log: (line: string) => void,
+): Promise<UpgradeStep> {
+  const limits: MigrationLimits = { ...DEFAULT_MIGRATION_LIMITS, statementTimeoutMs: UPGRADE_TIME_LIMIT_MS };
+  const dir = await migrationsUpTo(migration);
+  try {
+    const beforeBytes = await databaseSize(sampler);
+    const walStart = await walPosition(sampler);
+    log(`upgrade: applying ${migration} (database ${beforeBytes.toLocaleString('en-US')} bytes)`);
+    const started = performance.now();
+    const applying = applyMigrations(client, dir, limits).then((applied) => ({
+      applied,
+      ms: performance.now() - started,
+    }));
+    // Both settle before anything else happens on either connection (or they close under a query).
+    const [migrated, sampled] = await Promise.allSettled([applying, sampleDisk(sampler, applying, started)]);
+    if (migrated.status === 'rejected') throw migrated.reason;
+    if (sampled.status === 'rejected') throw sampled.reason;
+    const { applied, ms } = migrated.value;
+    if (applied.length !== 1 || applied[0] !== migration)
+      throw new Error(`applyMigrations applied ${JSON.stringify(applied)}: expected ${migration} alone`);
+    const afterBytes = await databaseSize(sampler);
+    const { rows: wal } = await sampler.query<{ bytes: string }>(
+      'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) AS bytes',
+      [walStart],
+    );
+    const { samples, complete } = sampled.value;
+    if (!complete)
+      log(`upgrade: ${migration}: disk sampling stopped after ${MAX_SAMPLES} samples; the peak may be higher`);
+    // A reduce, not Math.max(...samples): an hour's samples would be too many arguments.
+    const peakBytes = samples.reduce((peak, s) => Math.max(peak, s.bytes), Math.max(beforeBytes, afterBytes));
+    log(
+      `upgrade: ${migration} ${(ms / 1000).toFixed(1)} s, peak ${(peakBytes - beforeBytes).toLocaleString('en-US')} bytes above the ${beforeBytes.toLocaleString('en-US')} before (${samples.length} samples)`,
+    );
+    return {
+      migration,
+      settleMs,
+      ms,
+      rowsPerSecond: rows / (ms / 1000),
+      after: {
+        events: await tableSize(client, 'telemetry_events'),
+        rollups: (await hasTable(client, 'telemetry_rollup_minute'))
+          ? await tableSize(client, 'telemetry_rollup_minute')
+          : undefined,
+      },
+      disk: {
+        beforeBytes,
+        peakBytes,
+        afterBytes,
+        peakExtraBytes: peakBytes - beforeBytes,
+        intervalMs: SAMPLE_INTERVAL_MS,
+        samples,
+        complete,
+      },
+      walBytes: Number(wal[0]?.bytes ?? 0),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Broken checks, after the timing: a row lost, outside the partitions, or not given the legacy tenant. */
+async function checkUpgraded(client: Client, rows: number): Promise<void> {
+  const copied = await rowCount(client, 'telemetry_events');
+  if (copied !== rows) throw new Error(`the upgrade kept ${copied} of ${rows} rows`);
+  const stray = await rowCount(client, 'telemetry_events_default');
+  if (stray > 0) throw new Error(`the upgrade put ${stray} rows in telemetry_events_default`);
+  const { rows: others } = await client.query<{ n: string }>(
+    'SELECT count(*) AS n FROM telemetry_events WHERE tenant IS DISTINCT FROM $1',
+    [LEGACY_TENANT],
+  );
+  const n = Number(others[0]?.n ?? 0);
+  if (n > 0) throw new Error(`the upgrade left ${n} rows with a tenant other than ${LEGACY_TENANT}`);
+}
+
 /**
  * @param serverUrl any database URL on the server (the upgrade's database is created next to it).
  * @param plan the rows to fill the old table with: `--rows` over the `--partitions` days.
@@ -113,6 +253,9 @@ export async function measureUpgrade(
   plan: FillPlan,
   log: (line: string) => void,
 ): Promise<UpgradeResult> {
+  const migrations = await laterMigrations();
+  for (const expected of EXPECTED_MIGRATIONS)
+    if (!migrations.includes(expected)) throw new Error(`${expected} is not in ${MIGRATIONS_DIR}`);
   const url = await createOldSchemaDatabase(serverUrl, DATABASE);
   const client = await connect(url);
   const sampler = await connect(url).catch(async (error: unknown) => {
@@ -128,65 +271,23 @@ export async function measureUpgrade(
     await client.query('VACUUM (ANALYZE) telemetry_events');
     const vacuumMs = performance.now() - vacuumStarted;
     const before = await tableSize(client, 'telemetry_events');
-    // The fill's dirty pages written out now, so the migration's time does not include writing them.
-    await client.query('CHECKPOINT');
-    const limits = { ...DEFAULT_MIGRATION_LIMITS, statementTimeoutMs: UPGRADE_TIME_LIMIT_MS };
-    const beforeBytes = await databaseSize(sampler);
-    const walStart = await walPosition(sampler);
-    log(`upgrade: applying ${UPGRADE_MIGRATION} to ${before.totalBytes.toLocaleString('en-US')} bytes of table`);
-    const started = performance.now();
-    const migration = applyMigrations(client, MIGRATIONS_DIR, limits).then((applied) => ({
-      applied,
-      ms: performance.now() - started,
-    }));
-    // Both settle before anything else happens on either connection (or they close under a query).
-    const [migrated, sampled] = await Promise.allSettled([migration, sampleDisk(sampler, migration, started)]);
-    if (migrated.status === 'rejected') throw migrated.reason;
-    if (sampled.status === 'rejected') throw sampled.reason;
-    const { applied, ms } = migrated.value;
-    if (!applied.includes(UPGRADE_MIGRATION))
-      throw new Error(`applyMigrations applied ${JSON.stringify(applied)}: expected ${UPGRADE_MIGRATION}`);
-    const afterBytes = await databaseSize(sampler);
-    const { rows: wal } = await sampler.query<{ bytes: string }>(
-      'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) AS bytes',
-      [walStart],
-    );
-    const after = {
-      events: await tableSize(client, 'telemetry_events'),
-      rollups: await tableSize(client, 'telemetry_rollup_minute'),
-    };
-    // Broken checks, after the timing: a row lost or outside the partitions is an upgrade not measured.
-    const copied = await rowCount(client, 'telemetry_events');
-    if (copied !== plan.rows) throw new Error(`the upgrade kept ${copied} of ${plan.rows} rows`);
-    const stray = await rowCount(client, 'telemetry_events_default');
-    if (stray > 0) throw new Error(`the upgrade put ${stray} rows in telemetry_events_default`);
-    const { samples, complete } = sampled.value;
-    if (!complete) log(`upgrade: disk sampling stopped after ${MAX_SAMPLES} samples; the peak may be higher`);
-    // A reduce, not Math.max(...samples): an hour's samples would be too many arguments.
-    const peakBytes = samples.reduce((peak, s) => Math.max(peak, s.bytes), Math.max(beforeBytes, afterBytes));
-    log(
-      `upgrade: ${(ms / 1000).toFixed(1)} s, peak ${(peakBytes - beforeBytes).toLocaleString('en-US')} bytes above the ${beforeBytes.toLocaleString('en-US')} before (${samples.length} samples)`,
-    );
+    const steps: UpgradeStep[] = [];
+    for (const migration of migrations) {
+      const settleMs = await settle(client);
+      steps.push(await runStep(client, sampler, migration, plan.rows, settleMs, log));
+    }
+    await checkUpgraded(client, plan.rows);
+    const last = steps.at(-1) as UpgradeStep;
     return {
       rows: plan.rows,
       days: Math.round(plan.spanMs / DAY_MS),
-      migrations: applied,
+      migrations: steps.map((step) => step.migration),
       fillMs: fill.ms,
       vacuumMs,
       before,
-      ms,
-      rowsPerSecond: plan.rows / (ms / 1000),
-      after,
-      disk: {
-        beforeBytes,
-        peakBytes,
-        afterBytes,
-        peakExtraBytes: peakBytes - beforeBytes,
-        intervalMs: SAMPLE_INTERVAL_MS,
-        samples,
-        complete,
-      },
-      walBytes: Number(wal[0]?.bytes ?? 0),
+      steps,
+      ms: steps.reduce((sum, step) => sum + step.ms, 0),
+      after: last.after,
     };
   } finally {
     await sampler.end().catch(() => undefined);

@@ -6,6 +6,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 
 export interface ClientOverrides {
   /** Used instead of building a Kinesis client for `region`. */
@@ -14,4 +15,6 @@ export interface ClientOverrides {
   sqs?: () => SQSClient;
   /** Used instead of building the S3 client (the replay reads failed batches with it). */
   s3?: () => S3Client;
+  /** Used instead of building the SSM client (ingest and status read the API keys with it). */
+  ssm?: () => SSMClient;
 }

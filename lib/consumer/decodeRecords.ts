@@ -30,6 +30,7 @@ export function decodeRecords(records: readonly ShardRecord[]): DecodedBatch {
     valid.push({
       record,
       row: {
+        tenant: event.tenant,
         event_id: event.eventId,
         source: event.source,
         type: event.type,

@@ -10,6 +10,8 @@ import type { Queryable } from './queryable';
 
 /** One `telemetry_events` row, as `jsonb_to_recordset` reads it (keys are the column names). */
 export interface EventRow {
+  /** Whose event it is (migrations/003): part of the idempotency key. */
+  tenant: string;
   event_id: string;
   source: string;
   type: string;
@@ -32,22 +34,24 @@ export interface WriteResult {
 // the rows or not at all. The rollups count only what `inserted` returns: the rows this statement
 // really added, never a duplicate the conflict skipped (migrations/002: the expressions, the
 // buckets; the rows go in key order, so two lanes updating the same minutes take their row locks in
-// one order). The idempotency key is (event_id, event_time): the table is partitioned by event_time,
-// which the record carries from ingest on, so a retry, resend or replay lands in the same partition. The upsert only moves forward (the WHERE on DO UPDATE): a retried or concurrent older
+// one order). The idempotency key is (tenant, event_id, event_time): ids are unique per tenant, and
+// the table is partitioned by event_time, which the record carries from ingest on, so a retry,
+// resend or replay lands in the same partition. The upsert only moves forward (the WHERE on DO UPDATE): a retried or concurrent older
 // batch (parallelizationFactor > 1) cannot move a shard's checkpoint back. This is the only
 // checkpoint write: advancing checkpoints alone is this statement with no rows
-// (lib/db/checkpoints.ts).
+// (lib/db/checkpoints.ts). `inserted` returns the error flag, not the payload: a CTE keeps what it
+// returns until the statement ends. The rollup rows are given in the table's column order, tenant
+// last (migrations/003 added it), and the recordset's columns are declared in the insert's order:
+// both keep the text short, which ships in every database function.
 export const WRITE_EVENTS_SQL = `
 WITH inserted AS (
   INSERT INTO telemetry_events
-    (event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
-  SELECT event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at
-  FROM jsonb_to_recordset($1::jsonb) AS r(
-    event_id uuid, source text, type text, event_time timestamptz, duration_ms double precision, payload jsonb,
-    shard_id text, sequence_number numeric, arrival_time timestamptz, received_at timestamptz)
-  ON CONFLICT (event_id, event_time) DO NOTHING
-  -- The error flag, not the payload: the CTE keeps what it returns until the statement ends.
-  RETURNING source, type, event_time, duration_ms, telemetry_is_error(type, payload) AS is_error
+    (tenant, event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
+    tenant text, event_id uuid, source text, type text, event_time timestamptz, duration_ms double precision,
+    payload jsonb, shard_id text, sequence_number numeric, arrival_time timestamptz, received_at timestamptz)
+  ON CONFLICT (tenant, event_id, event_time) DO NOTHING
+  RETURNING tenant, source, type, event_time, duration_ms, telemetry_is_error(type, payload) AS is_error
 ), rolled_up AS (
   INSERT INTO telemetry_rollup_minute AS m
   SELECT source, type, date_trunc('minute', event_time), count(*),
@@ -55,11 +59,11 @@ WITH inserted AS (
          count(duration_ms), coalesce(sum(duration_ms), 0), min(duration_ms), max(duration_ms),
          telemetry_bucket_counts(coalesce(
            array_agg(width_bucket(duration_ms, telemetry_duration_bounds())) FILTER (WHERE duration_ms IS NOT NULL),
-           '{}'))
+           '{}')), tenant
   FROM inserted
-  GROUP BY 1, 2, 3
-  ORDER BY 1, 2, 3
-  ON CONFLICT (source, type, minute) DO UPDATE SET
+  GROUP BY 11, 1, 2, 3
+  ORDER BY 11, 1, 2, 3
+  ON CONFLICT (tenant, source, type, minute) DO UPDATE SET
     events = m.events + EXCLUDED.events,
     errors = m.errors + EXCLUDED.errors,
     duration_count = m.duration_count + EXCLUDED.duration_count,

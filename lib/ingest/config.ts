@@ -2,7 +2,7 @@
  * Ingest's configuration, read once per container. Anything missing or malformed is a ConfigError
  * on the first invocation (fail closed), naming the variable.
  */
-import { readApiKeyHashes } from '../auth/apiKeyHashes';
+import { readKeyStoreConfig, type KeyStoreConfig } from '../auth/config';
 import { integer, optionalString, type Env } from '../config';
 import { ConfigError } from '../errors';
 import type { StreamRef } from '../kinesis/putRecords';
@@ -10,8 +10,8 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENTS_PER_REQUEST, MAX_MAX_BODY_BY
 
 export interface IngestConfig {
   stream: StreamRef;
-  /** SHA-256 digests of the accepted API keys. */
-  apiKeyHashes: Buffer[];
+  /** Where the API keys are read from, and how often. */
+  keys: KeyStoreConfig;
   /** Most bytes taken, as received and after decompression. */
   maxBodyBytes: number;
   maxEventsPerRequest: number;
@@ -29,7 +29,7 @@ export function readIngestConfig(env: Env): IngestConfig {
     throw new ConfigError('TELEMETRY_STREAM_NAME (or TELEMETRY_STREAM_ARN) is required but is not set');
   return {
     stream: streamName ? { streamName } : { streamArn: streamArn as string },
-    apiKeyHashes: readApiKeyHashes(env),
+    keys: readKeyStoreConfig(env),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1, MAX_MAX_BODY_BYTES),
     maxEventsPerRequest: integer(env, 'MAX_EVENTS_PER_REQUEST', DEFAULT_MAX_EVENTS_PER_REQUEST, 1, 100_000),
   };

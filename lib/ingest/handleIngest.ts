@@ -14,8 +14,8 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { apiKeyMatches, hashApiKey } from '../auth/apiKey';
-import { requestApiKey } from '../auth/requestKey';
+import { authenticate } from '../auth/authenticate';
+import type { KeyStore } from '../auth/keyStore';
 import { errorMessage } from '../errors';
 import type { HttpAnswer } from '../http/answer';
 import { errorAnswer, type HttpFailure } from '../http/errorAnswer';
@@ -35,6 +35,8 @@ import { recordRequest } from './requestMetrics';
 export interface IngestDeps extends Observability {
   kinesis: KinesisClient;
   config: IngestConfig;
+  /** The API keys (lib/auth/keyStore.ts): who may send, and for which tenant. */
+  keys: KeyStore;
   /** Backoff settings passed to the write path (tests shorten them). */
   putOptions?: Pick<PutRecordsOptions, 'retry'>;
   now?: () => number;
@@ -44,6 +46,9 @@ export interface IngestDeps extends Observability {
 interface IngestSummary {
   status: number;
   code?: string;
+  /** The sender's key id and tenant, once its key matched (never the key). */
+  keyId?: string;
+  tenant?: string;
   receivedBytes: number;
   accepted: number;
   rejected: number;
@@ -52,12 +57,6 @@ interface IngestSummary {
   retryRounds: number;
   retriedEntries: number;
 }
-
-const UNAUTHORIZED: HttpFailure = {
-  status: 401,
-  code: 'UNAUTHORIZED',
-  message: 'a valid API key is required in the x-api-key header (or Authorization: Bearer <key>)',
-};
 
 function emptySummary(status: number): IngestSummary {
   return {
@@ -85,35 +84,41 @@ async function ingest(
   deps: IngestDeps,
 ): Promise<{ answer: HttpAnswer; summary: IngestSummary }> {
   const { config } = deps;
-  const apiKey = requestApiKey(event);
-  if (!apiKeyMatches(apiKey, config.apiKeyHashes)) return refuse(UNAUTHORIZED);
+  const auth = await authenticate(event, deps.keys);
+  if (!auth.ok) return refuse(auth.failure);
+  const { keyId, tenant } = auth.caller;
+  const caller = { keyId, tenant };
 
   const format = bodyFormat(headerValue(event, 'content-type'));
-  if (!format.ok) return refuse(format.failure);
+  if (!format.ok) return refuse(format.failure, caller);
   const encoding = bodyEncoding(headerValue(event, 'content-encoding'));
-  if (!encoding.ok) return refuse(encoding.failure);
+  if (!encoding.ok) return refuse(encoding.failure, caller);
   const idempotencyKey = headerValue(event, 'idempotency-key')?.trim() || undefined;
   if (idempotencyKey !== undefined && idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    return refuse({
-      status: 400,
-      code: 'INVALID_IDEMPOTENCY_KEY',
-      message: `the Idempotency-Key header is longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
-    });
+    return refuse(
+      {
+        status: 400,
+        code: 'INVALID_IDEMPOTENCY_KEY',
+        message: `the Idempotency-Key header is longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+      },
+      caller,
+    );
   }
 
   const body = await readBody(event, encoding.encoding, config.maxBodyBytes);
   const receivedBytes = body.receivedBytes;
-  if (!body.ok) return refuse(body.failure, { receivedBytes });
+  if (!body.ok) return refuse(body.failure, { ...caller, receivedBytes });
   const parsed = parseItems(body.bytes, format.format, config.maxEventsPerRequest);
-  if (!parsed.ok) return refuse(parsed.failure, { receivedBytes });
+  if (!parsed.ok) return refuse(parsed.failure, { ...caller, receivedBytes });
 
   const receivedAt = new Date((deps.now ?? Date.now)()).toISOString();
-  // Derived ids are scoped to the client's key (by its hash, which is no secret): two clients that
-  // happen to use the same Idempotency-Key must not get each other's ids, or the consumer would keep
-  // one client's events and drop the other's as duplicates.
-  const scopedKey = idempotencyKey === undefined ? undefined : `${hashApiKey(apiKey ?? '')}:${idempotencyKey}`;
-  const { prepared, rejected } = prepareEvents(parsed.items, { idempotencyKey: scopedKey, receivedAt });
-  if (prepared.length === 0) return refuse(noValidEvents(rejected), { receivedBytes, rejected: rejected.length });
+  // Derived ids are scoped to the tenant, not to one key: a resend with the key that replaced a
+  // rotated one gets the same ids (and is deduplicated). Event ids are unique per tenant only
+  // (migrations/003), so two tenants that use the same Idempotency-Key keep both their events.
+  const scopedKey = idempotencyKey === undefined ? undefined : `tenant:${tenant}:${idempotencyKey}`;
+  const { prepared, rejected } = prepareEvents(parsed.items, { tenant, idempotencyKey: scopedKey, receivedAt });
+  if (prepared.length === 0)
+    return refuse(noValidEvents(rejected), { ...caller, receivedBytes, rejected: rejected.length });
 
   let retryRounds = 0;
   const put = await putRecords(
@@ -131,6 +136,7 @@ async function ingest(
   );
   const summary: IngestSummary = {
     ...emptySummary(202),
+    ...caller,
     receivedBytes,
     rejected: rejected.length,
     putCalls: put.calls,

@@ -4,7 +4,9 @@
  * (lib/otlp/handleOtlp.ts), which share its configuration, its limits and its write path.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createKeyStore } from '../auth/createKeyStore';
 import { createKinesisClient } from '../aws/kinesisClient';
+import { createSsmClient } from '../aws/ssmClient';
 import { readAwsConfig } from '../config';
 import type { FunctionDefinition } from '../lambda/lambdaHandler';
 import { readIngestConfig } from './config';
@@ -15,11 +17,16 @@ import { handleIngest, type IngestDeps } from './handleIngest';
 export const ingestFunction: FunctionDefinition<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, IngestDeps> =
   {
     service: 'ingest',
-    build: (env, clients, observability) => ({
-      ...observability,
-      config: readIngestConfig(env),
-      kinesis: createKinesisClient(readAwsConfig(env), undefined, clients),
-    }),
+    build: (env, clients, observability) => {
+      const config = readIngestConfig(env);
+      const aws = readAwsConfig(env);
+      return {
+        ...observability,
+        config,
+        keys: createKeyStore(config.keys, createSsmClient(aws, clients), observability.logger),
+        kinesis: createKinesisClient(aws, undefined, clients),
+      };
+    },
     handle: (event, context, deps) => {
       const deadline = ingestDeadline(context.getRemainingTimeInMillis());
       const signal = otlpSignal(event);

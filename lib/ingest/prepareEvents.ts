@@ -6,6 +6,7 @@
 import { recordProblem, type KinesisRecord } from '../kinesis/putRecords';
 import { encodeEvent, type TelemetryEvent } from '../telemetry/event';
 import { normalizeEvent } from '../telemetry/normalize';
+import { eventPartitionKey } from '../telemetry/partitionKey';
 import type { ParsedItem } from './parseItems';
 
 export type RejectionCode = 'INVALID_JSON' | 'INVALID_EVENT' | 'DUPLICATE_EVENT_ID' | 'EVENT_TOO_LARGE';
@@ -30,14 +31,16 @@ export interface PreparedEvents {
 
 /**
  * @example
- * const { prepared, rejected } = prepareEvents(parsed.items, { idempotencyKey, receivedAt: new Date().toISOString() });
+ * const { prepared, rejected } = prepareEvents(parsed.items, { tenant, idempotencyKey, receivedAt: new Date().toISOString() });
  */
 export function prepareEvents(
   items: readonly ParsedItem[],
   context: {
+    /** The sender's tenant: on every event, and in the partition key. */
+    tenant: string;
     idempotencyKey: string | undefined;
     receivedAt: string;
-    /** The Kinesis partition key of each event; default its source (one source's events keep their order). */
+    /** The Kinesis partition key of each event; default its tenant and source (one source's events keep their order). */
     partitionKey?: (event: TelemetryEvent) => string;
   },
 ): PreparedEvents {
@@ -50,6 +53,7 @@ export function prepareEvents(
       return;
     }
     const normalized = normalizeEvent(item.value, {
+      tenant: context.tenant,
       index,
       idempotencyKey: context.idempotencyKey,
       receivedAt: context.receivedAt,
@@ -68,7 +72,7 @@ export function prepareEvents(
     }
     const record: KinesisRecord = {
       data: encodeEvent(event),
-      partitionKey: context.partitionKey?.(event) ?? event.source,
+      partitionKey: context.partitionKey?.(event) ?? eventPartitionKey(event.tenant, event.source),
     };
     const problem = recordProblem(record);
     if (problem) {

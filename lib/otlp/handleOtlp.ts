@@ -12,8 +12,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { apiKeyMatches, hashApiKey } from '../auth/apiKey';
-import { requestApiKey } from '../auth/requestKey';
+import { authenticate } from '../auth/authenticate';
 import { errorMessage } from '../errors';
 import type { HttpAnswer } from '../http/answer';
 import { headerValue } from '../http/headers';
@@ -49,6 +48,9 @@ export const MAX_SHARED_BYTES = 16 * 1024 * 1024;
 interface OtlpSummary {
   signal: OtlpSignal | undefined;
   status: number;
+  /** The sender's key id and tenant, once its key matched (never the key). */
+  keyId?: string;
+  tenant?: string;
   encoding?: OtlpEncoding;
   receivedBytes: number;
   items: number;
@@ -94,7 +96,7 @@ async function exportItems(
   deadline: number,
   deps: IngestDeps,
 ): Promise<{ answer: HttpAnswer; summary: OtlpSummary }> {
-  const base: OtlpSummary = { signal, status: 0, receivedBytes: 0, items: 0, accepted: 0, rejected: 0, notAccepted: 0 };
+  let base: OtlpSummary = { signal, status: 0, receivedBytes: 0, items: 0, accepted: 0, rejected: 0, notAccepted: 0 };
   // Before the content type is known, errors are answered in JSON.
   const requested = otlpEncoding(headerValue(event, 'content-type'));
   const fail = (status: number, code: number, message: string, extra: Partial<OtlpSummary> = {}) => ({
@@ -102,13 +104,18 @@ async function exportItems(
     summary: { ...base, ...extra, status, error: message },
   });
 
-  const apiKey = requestApiKey(event);
-  if (!apiKeyMatches(apiKey, deps.config.apiKeyHashes))
-    return fail(
-      401,
-      RPC_CODE.UNAUTHENTICATED,
-      'a valid API key is required: Authorization: Bearer <key>, or x-api-key',
-    );
+  const auth = await authenticate(event, deps.keys);
+  if (!auth.ok) {
+    const { status, message, retryAfterSeconds } = auth.failure;
+    if (status === 503)
+      return {
+        answer: otlpFailure(status, RPC_CODE.UNAVAILABLE, message, requested ?? 'json', retryAfterSeconds),
+        summary: { ...base, status, error: message },
+      };
+    return fail(401, RPC_CODE.UNAUTHENTICATED, `${message} (Authorization: Bearer <key>, or x-api-key)`);
+  }
+  const { tenant } = auth.caller;
+  base = { ...base, keyId: auth.caller.keyId, tenant };
   if (!requested)
     return fail(
       415,
@@ -153,9 +160,12 @@ async function exportItems(
       `each event carries its resource and scope attributes: here ${Math.round(shared / 1024 / 1024)} MiB in all, over the ${MAX_SHARED_BYTES / 1024 / 1024} MiB a request may expand to; send fewer items per request`,
       { receivedBytes },
     );
-  const items = otlpItems(decoded.request, { idScope: hashApiKey(apiKey ?? '') });
+  // Content ids are scoped to the tenant (not the key): an exporter's resend after a key rotation
+  // still deduplicates, and two tenants' spans with the same ids stay two events.
+  const items = otlpItems(decoded.request, { idScope: `tenant:${tenant}` });
   const receivedAt = new Date((deps.now ?? Date.now)()).toISOString();
   const { prepared, rejected } = prepareEvents(items, {
+    tenant,
     idempotencyKey: undefined,
     receivedAt,
     partitionKey: otlpPartitionKey,

@@ -31,8 +31,8 @@
  * "Infinity", "-Infinity" (JSON has no such numbers; JSON.stringify would write null). The content
  * hash is of the canonical JSON (lib/otlp/stableJson.ts) of the whole event but its id: the record or
  * point with its resource, scope and, for points, metric. So a resent request, however an exporter
- * or collector regroups it, gives the same ids, and two API keys (`idScope` is the caller's key
- * hash) never share one.
+ * or collector regroups it, gives the same ids (also with the key that replaced a rotated one:
+ * `idScope` is the caller's tenant), and ids are unique per tenant, so two tenants never collide.
  */
 import { createHash } from 'node:crypto';
 import type { ParsedItem } from '../ingest/parseItems';
@@ -206,7 +206,7 @@ function scopeGroups(request: OtlpRequest): ScopeGroup[] {
  * prepareEvents (which normalizes, checks sizes and refuses duplicate ids).
  *
  * @example
- * const items = otlpItems(decoded.request, { idScope: hashApiKey(apiKey) });
+ * const items = otlpItems(decoded.request, { idScope: `tenant:${tenant}` });
  * // [{ ok: true, value: { eventId, source: 'checkout', type: 'span', timestamp, durationMs: 12.5, name: 'GET /', ... } }]
  */
 export function otlpItems(request: OtlpRequest, context: { idScope: string }): ParsedItem[] {

@@ -3,14 +3,16 @@
  * missing (fail closed). The database settings are the shared ones (lib/db/config.ts): a plain
  * DATABASE_URL locally, a Secrets Manager secret on deployed stages.
  */
-import { readApiKeyHashes } from '../auth/apiKeyHashes';
+import { readKeyStoreConfig, type KeyStoreConfig } from '../auth/config';
 import { readAwsConfig, type AwsConfig, type Env } from '../config';
 import { readDatabaseConfig, type DatabaseConfig } from '../db/config';
+import { readCursorSecretSource, type CursorSecretSource } from './cursorSecret';
 
 export interface StatusConfig {
   aws: AwsConfig;
   database: DatabaseConfig;
-  apiKeyHashes: Buffer[];
+  keys: KeyStoreConfig;
+  cursorSecret: CursorSecretSource;
 }
 
 /**
@@ -18,5 +20,10 @@ export interface StatusConfig {
  * const config = readStatusConfig(process.env);
  */
 export function readStatusConfig(env: Env): StatusConfig {
-  return { aws: readAwsConfig(env), database: readDatabaseConfig(env), apiKeyHashes: readApiKeyHashes(env) };
+  return {
+    aws: readAwsConfig(env),
+    database: readDatabaseConfig(env),
+    keys: readKeyStoreConfig(env),
+    cursorSecret: readCursorSecretSource(env),
+  };
 }

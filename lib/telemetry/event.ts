@@ -1,16 +1,28 @@
 /**
  * The telemetry event as it travels on the stream: the contract between ingest (which builds it
  * from what a client sent) and the consumer (which stores it). One JSON object per Kinesis record,
- * partition key = `source`, so one source's events keep their order on one shard.
+ * partition key from tenant and source (lib/telemetry/partitionKey.ts), so one source's events keep
+ * their order on one shard.
+ *
+ * Versions: 2 carries the tenant (from the sender's API key). 1 has none: records written before
+ * tenants existed (still on a stream, in the DLQ or a failed-batch object) decode as the default
+ * tenant's, which is where the upgrade put the rows stored before it (migrations/003). A consumer
+ * that knows only version 1 dead-letters version 2 records (replayable once it is upgraded) rather
+ * than storing them under the wrong tenant.
  */
 
+import { DEFAULT_TENANT, TENANT_PATTERN } from '../auth/keyRecord';
 import { errorMessage, isPlainObject } from '../errors';
 
 /** Current version of the on-stream shape; a consumer refuses (dead-letters) versions it does not know. */
-export const EVENT_VERSION = 1;
+export const EVENT_VERSION = 2;
+/** The version before tenants: still decoded (as the default tenant's). */
+export const TENANTLESS_EVENT_VERSION = 1;
 
 export interface TelemetryEvent {
   v: typeof EVENT_VERSION;
+  /** Whose event it is: the tenant of the API key it was sent with, never anything in the body. */
+  tenant: string;
   /** UUID; the idempotency key all the way to Postgres (re-put records get new sequence numbers). */
   eventId: string;
   /** The emitting function or service; also the partition key. 1-256 characters. */
@@ -71,7 +83,10 @@ export const FIELD_RULES = {
  */
 export function eventProblem(value: unknown): string | undefined {
   if (!isPlainObject(value)) return 'event is not a JSON object';
-  if (value.v !== EVENT_VERSION) return `unknown event version ${JSON.stringify(value.v)}`;
+  if (value.v !== EVENT_VERSION && value.v !== TENANTLESS_EVENT_VERSION)
+    return `unknown event version ${JSON.stringify(value.v)}`;
+  if (value.v === EVENT_VERSION && (typeof value.tenant !== 'string' || !TENANT_PATTERN.test(value.tenant)))
+    return 'tenant must be a tenant id';
   const named = FIELD_RULES.eventId(value.eventId) ?? FIELD_RULES.source(value.source) ?? FIELD_RULES.type(value.type);
   if (named) return named;
   if (!isIsoTimestamp(value.timestamp)) return 'timestamp must be an ISO 8601 string';
@@ -97,7 +112,8 @@ export function decodeEvent(data: Buffer | Uint8Array): DecodeResult {
     return { ok: false, reason: 'invalid-json', error: errorMessage(error) };
   }
   const problem = eventProblem(value);
-  return problem
-    ? { ok: false, reason: 'invalid-event', error: problem }
-    : { ok: true, event: value as TelemetryEvent };
+  if (problem) return { ok: false, reason: 'invalid-event', error: problem };
+  const event = value as Omit<TelemetryEvent, 'v' | 'tenant'> & { v: number; tenant?: string };
+  if (event.v === EVENT_VERSION) return { ok: true, event: event as TelemetryEvent };
+  return { ok: true, event: { ...event, v: EVENT_VERSION, tenant: DEFAULT_TENANT } };
 }

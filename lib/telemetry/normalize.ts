@@ -43,6 +43,8 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?
 const UNSTORABLE_CHARACTER = /[\u0000\uD800-\uDFFF]/u;
 
 export interface NormalizeContext {
+  /** The sender's tenant (its API key's); a `tenant` field in the item is only payload. */
+  tenant: string;
   /** Position of the item in the request, for derived ids. */
   index: number;
   /** The request's `Idempotency-Key` header, when it had one. */
@@ -130,7 +132,7 @@ function timestampField(item: Record<string, unknown>): (typeof TIMESTAMP_FIELDS
  *
  * @example
  * const result = normalizeEvent({ source: 'checkout', timestamp: 1700000000000, region: 'eu' },
- *   { index: 0, idempotencyKey: undefined, receivedAt: new Date().toISOString() });
+ *   { tenant: 'acme', index: 0, idempotencyKey: undefined, receivedAt: new Date().toISOString() });
  * // result.event.payload is { region: 'eu' }, result.event.timestamp '2023-11-14T22:13:20.000Z'
  */
 export function normalizeEvent(item: unknown, context: NormalizeContext): NormalizeResult {
@@ -154,6 +156,7 @@ export function normalizeEvent(item: unknown, context: NormalizeContext): Normal
     ok: true,
     event: {
       v: EVENT_VERSION,
+      tenant: context.tenant,
       eventId:
         clientId ?? (context.idempotencyKey ? derivedEventId(context.idempotencyKey, context.index) : newEventId()),
       source: typeof item.source === 'string' ? item.source : DEFAULT_SOURCE,

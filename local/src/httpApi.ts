@@ -1,7 +1,8 @@
 /**
  * A local stand-in for API Gateway's HTTP API: turns `node:http` requests into payload-format 2.0
  * events for the real handlers and their structured results back into responses. Routes are the
- * ones `serverless.yml` declares (`POST /telemetry`, `GET /telemetry/{eventId}`).
+ * ones `serverless.yml` declares (`POST /telemetry`, `GET /telemetry/{eventId}`, ...); a route
+ * without path parameters wins over one with, as API Gateway's most specific match does.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -122,7 +123,8 @@ export async function startHttpApi(
   port: number,
   onRequest?: (route: string, status: number) => void,
 ): Promise<HttpApiServer> {
-  const compiled = routes.map(compile);
+  // API Gateway picks the most specific route: `/telemetry/stats` before `/telemetry/{eventId}`.
+  const compiled = routes.map(compile).sort((a, b) => a.params.length - b.params.length);
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     let size = 0;

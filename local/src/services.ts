@@ -1,6 +1,6 @@
 /**
- * The three local stand-ins for AWS and RDS (kinesalite, fauxqs, Postgres), started in-process on
- * 127.0.0.1 with free ports, with one `stop()` that leaves no process or data directory behind.
+ * The local stand-ins for AWS and RDS (kinesalite, fauxqs, our SSM Parameter Store, Postgres), started
+ * in-process on 127.0.0.1 with free ports, with one `stop()` that leaves no process or data directory behind.
  * Used by the test harness and by `npm start`.
  */
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
@@ -8,10 +8,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { startSsmServer } from './ssmServer';
 
 export interface LocalServices {
   kinesisEndpoint: string;
   sqsEndpoint: string;
+  /** Parameter Store (ssmServer.ts): where the API keys live. */
+  ssmEndpoint: string;
   databaseUrl: string;
   /** True when Postgres is our embedded one (false: a throwaway database on `DATABASE_URL`'s server). */
   embeddedPostgres: boolean;
@@ -71,6 +74,12 @@ async function startFauxqs(closers: Closer[]): Promise<string> {
   const url = await app.listen({ host: HOST, port: 0 });
   closers.push({ name: 'fauxqs', close: () => app.close() });
   return url.replace('localhost', HOST);
+}
+
+async function startSsm(closers: Closer[]): Promise<string> {
+  const server = await startSsmServer();
+  closers.push({ name: 'ssm', close: () => server.stop() });
+  return server.endpoint;
 }
 
 /**
@@ -185,7 +194,7 @@ async function createDatabase(
 }
 
 /**
- * Start kinesalite, fauxqs and Postgres. On failure part-way, whatever started is stopped again.
+ * Start kinesalite, fauxqs, SSM and Postgres. On failure part-way, whatever started is stopped again.
  *
  * @example
  * const services = await startLocalServices({ databaseUrl: process.env.DATABASE_URL });
@@ -206,15 +215,26 @@ export async function startLocalServices(options: StartOptions = {}): Promise<Lo
     closers.length = 0;
   };
   try {
-    const [kinesisEndpoint, sqsEndpoint] = await Promise.all([startKinesalite(closers), startFauxqs(closers)]);
+    const [kinesisEndpoint, sqsEndpoint, ssmEndpoint] = await Promise.all([
+      startKinesalite(closers),
+      startFauxqs(closers),
+      startSsm(closers),
+    ]);
     const embedded = !options.databaseUrl;
     if (options.databaseUrl && options.useDatabaseAsIs) {
-      return { kinesisEndpoint, sqsEndpoint, databaseUrl: options.databaseUrl, embeddedPostgres: false, stop };
+      return {
+        kinesisEndpoint,
+        sqsEndpoint,
+        ssmEndpoint,
+        databaseUrl: options.databaseUrl,
+        embeddedPostgres: false,
+        stop,
+      };
     }
     const serverUrl = options.databaseUrl ?? (await startEmbeddedPostgres(closers, log));
     const name = options.databaseName ?? `telemetry_${Math.random().toString(16).slice(2, 10)}`;
     const databaseUrl = await createDatabase(serverUrl, name, closers, !embedded);
-    return { kinesisEndpoint, sqsEndpoint, databaseUrl, embeddedPostgres: embedded, stop };
+    return { kinesisEndpoint, sqsEndpoint, ssmEndpoint, databaseUrl, embeddedPostgres: embedded, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,5 +1,5 @@
 /**
- * Starts a set of local services (kinesalite, fauxqs, embedded Postgres) in a child process
+ * Starts a set of local services (kinesalite, fauxqs, SSM, embedded Postgres) in a child process
  * (servicesEntry.ts) and returns their endpoints. Jest's globalSetup uses it for the run's shared set,
  * the benchmarks for theirs (a child keeps the emulators off the measuring thread);
  * an end-to-end test that needs streams and queues of its own (the local stack's fixed names) starts
@@ -11,6 +11,7 @@ import path from 'node:path';
 export interface ServicesChild {
   kinesisEndpoint: string;
   sqsEndpoint: string;
+  ssmEndpoint: string;
   databaseUrl: string;
   child: ChildProcess;
   stop(): Promise<void>;

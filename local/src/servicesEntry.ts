@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const ready = {
     kinesisEndpoint: services.kinesisEndpoint,
     sqsEndpoint: services.sqsEndpoint,
+    ssmEndpoint: services.ssmEndpoint,
     databaseUrl: services.databaseUrl,
   };
   if (process.send) process.send({ ready });

@@ -1,22 +1,17 @@
 /**
- * API keys and the hash list the functions read (API_KEY_HASHES): keys are made and shown here once,
- * only their SHA-256 digests are ever stored.
+ * API keys: made here and shown once; only their SHA-256 digests are ever stored (in the key store,
+ * lib/auth/keyRecord.ts). Also reads the hash list the functions took before the key store, for
+ * `npm run keys -- import-legacy`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readApiKeyHashes } from '../../lib/auth/apiKeyHashes';
+import { ConfigError } from '../../lib/errors';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Tells a leaked key apart from other secrets at a glance (and to secret scanners). */
 export const KEY_PREFIX = 'tp_';
-/**
- * Lambda caps a function's environment variables at 4 KB together; each hash takes 65 bytes of
- * API_KEY_HASHES, which shares that space with the stream, queue and secret names and ARNs.
- */
-export const MAX_HASHES = 40;
-/** Enough to tell hashes apart and to revoke one by; not enough to be the list. */
-const SHOWN_HEX = 8;
-const SHOWN_MAX = 10;
 
-/** The digest ingest compares against (lowercase hex, as `printf %s "$KEY" | sha256sum` prints it). */
+/** The digest the functions compare against (lowercase hex, as `printf %s "$KEY" | sha256sum` prints it). */
 export function sha256Hex(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
@@ -33,27 +28,22 @@ export function generateApiKey(): { key: string; hash: string } {
 }
 
 /**
- * The hashes in a parameter's value, lowercased, checked by the functions' own parser so that what
- * passes here passes at cold start.
+ * The hashes in the old parameter's value (comma-separated), lowercased.
  *
- * @throws ConfigError naming the position (never the value) of an entry that is not a digest.
+ * @throws ConfigError naming the position (never the value) of an entry that is not a digest: a key
+ *   pasted there by mistake must not reach a terminal or a log.
+ * @example
+ * parseHashList('AB12...,cd34...', '/telemetry-pipeline/dev/api-key-hashes'); // ['ab12...', 'cd34...']
  */
 export function parseHashList(value: string, name: string): string[] {
-  return readApiKeyHashes({ [name]: value }, name).map((digest) => digest.toString('hex'));
-}
-
-export function shortHash(hash: string): string {
-  return `${hash.slice(0, SHOWN_HEX)}...`;
-}
-
-/**
- * @example
- * describeHashes(['ab12cd34...', 'ef56ab78...']); // '2 hashes: ab12cd34..., ef56ab78...'
- */
-export function describeHashes(hashes: string[]): string {
-  const shown = hashes.slice(0, SHOWN_MAX).map(shortHash).join(', ');
-  const more = hashes.length > SHOWN_MAX ? ` and ${hashes.length - SHOWN_MAX} more` : '';
-  const duplicates = hashes.length - new Set(hashes).size;
-  const note = duplicates > 0 ? ` (${duplicates} duplicate${duplicates === 1 ? '' : 's'})` : '';
-  return `${hashes.length} hash${hashes.length === 1 ? '' : 'es'}${note}: ${shown}${more}`;
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
+  if (entries.length === 0) throw new ConfigError(`${name} holds no hash`);
+  entries.forEach((entry, position) => {
+    if (!SHA256_HEX.test(entry))
+      throw new ConfigError(`${name} entry ${position + 1} is not a SHA-256 hex digest (64 hex characters)`);
+  });
+  return entries;
 }

@@ -1,6 +1,6 @@
 /**
  * Which account and region a CLI talks to, resolved the way the AWS SDK resolves them, so that a CLI
- * run and `aws ...` with the same profile land in the same place. Shared by the stage and replay CLIs.
+ * run and `aws ...` with the same profile land in the same place. Shared by the stage, keys and replay CLIs.
  */
 import type { Env } from '../../lib/config';
 import { errorMessage } from '../../lib/errors';

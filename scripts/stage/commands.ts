@@ -17,14 +17,22 @@ export function stageCommand(command: string, where: Where): string {
 }
 
 /**
- * serverless.yml's provider.region falls back to AWS_REGION and then us-east-1, never to a profile's region, so the
- * region is always spelled out.
+ * @example
+ * keysCommand('list', where); // 'npm run keys -- list --stage dev --region eu-west-1'
  */
-export function deployCommand(where: Where, options: { force?: boolean; params?: string[] } = {}): string {
+export function keysCommand(command: string, where: Where): string {
+  const profile = where.profile ? ` --profile ${where.profile}` : '';
+  return `npm run keys -- ${command} --stage ${where.names.stage} --region ${where.region}${profile}`;
+}
+
+/**
+ * serverless.yml's provider.region falls back to AWS_REGION and then us-east-1, never to a profile's region, so the
+ * region is always spelled out. Keys need no deploy (the functions reload them), so no `--force` either.
+ */
+export function deployCommand(where: Where, options: { params?: string[] } = {}): string {
   const profile = where.profile ? ` --aws-profile ${where.profile}` : '';
   const params = (options.params ?? []).map((param) => ` --param="${param}"`).join('');
-  const force = options.force ? ' --force' : '';
-  return `serverless deploy --stage ${where.names.stage} --region ${where.region}${profile}${params}${force}`;
+  return `serverless deploy --stage ${where.names.stage} --region ${where.region}${profile}${params}`;
 }
 
 /** For `aws ...` commands. */

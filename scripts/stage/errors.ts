@@ -3,11 +3,15 @@ import { PipelineError } from '../../lib/errors';
 
 /**
  * `code`: USAGE (bad flags), NO_REGION, AWS (a call that could not be made: credentials, network),
- * REFUSED (an operation that would leave the stage worse off).
+ * REFUSED (an operation that would leave the stage worse off), NOT_FOUND (what the command names is not there).
  */
 export class CliError extends PipelineError {
   override readonly name = 'CliError';
-  constructor(code: 'USAGE' | 'NO_REGION' | 'AWS' | 'REFUSED', message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'USAGE' | 'NO_REGION' | 'AWS' | 'REFUSED' | 'NOT_FOUND',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
   }
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hashApiKey } from '../../../lib/auth/apiKey';
+import { testKeyStore } from '../../../__tests__/helpers/keys';
 import { handleIngest } from '../../../lib/ingest/handleIngest';
 import { readIngestConfig } from '../../../lib/ingest/config';
 import { ingestDeadline } from '../../../lib/ingest/deadline';
@@ -27,7 +27,7 @@ import { createStream, readAllRecords, testKinesis } from '../../../__tests__/he
 // kinesalite stream of the shared test services: what it reports is checked against the stream.
 
 const API_KEY = 'send-client-test-key';
-const context = { index: 0, idempotencyKey: undefined, receivedAt: new Date().toISOString() };
+const context = { tenant: 'test', index: 0, idempotencyKey: undefined, receivedAt: new Date().toISOString() };
 
 describe('load client pieces', () => {
   const sources = functionNames(12);
@@ -83,8 +83,13 @@ describe('runLoad against the real ingest handler', () => {
 
   beforeAll(async () => {
     streamName = await createStream(kinesis);
-    const config = readIngestConfig({ TELEMETRY_STREAM_NAME: streamName, API_KEY_HASHES: hashApiKey(API_KEY) });
-    const deps = { ...createObservability('ingest', { POWERTOOLS_LOG_LEVEL: 'SILENT' }), kinesis, config };
+    const config = readIngestConfig({ TELEMETRY_STREAM_NAME: streamName, API_KEYS_PATH: '/send-client/api-keys/' });
+    const deps = {
+      ...createObservability('ingest', { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
+      kinesis,
+      config,
+      keys: testKeyStore([{ key: API_KEY, tenant: 'send-client' }]),
+    };
     api = await startHttpApi(
       [
         {

