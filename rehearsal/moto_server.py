@@ -29,6 +29,11 @@ an error the template itself causes still fails the deploy.
    queue's policy, sending it an s3:TestEvent); moto's CloudFormation creates the bucket without it,
    so objects are never announced. Here: the bucket's queue notifications are applied through
    moto's own PutBucketNotificationConfiguration (which sends the test event, as AWS does).
+9. SECRETS: AWS creates an AWS::SecretsManager::Secret (here the query API's cursor secret, with a
+   GenerateSecretString) and its Ref is the secret's ARN; moto's CloudFormation has no such resource,
+   so the Ref is empty and the status function's CURSOR_SECRET_ARN is missing. Here: the secret is
+   created through moto's own Secrets Manager, with a random value of the asked length, and removed
+   with the stack.
 """
 
 import io
@@ -239,6 +244,66 @@ def create_bucket_with_notifications(cls, resource_name, cloudformation_json, ac
 
 
 s3_models.FakeBucket.create_from_cloudformation_json = classmethod(create_bucket_with_notifications)
+
+# 9. SECRETS
+import secrets as random_source  # noqa: E402
+import string  # noqa: E402
+
+from moto.core.common_models import CloudFormationModel  # noqa: E402
+import moto.secretsmanager.models as secrets_models  # noqa: E402
+
+
+class GeneratedSecret(CloudFormationModel):
+    # moto's model registry files a model under the service its module names.
+    __module__ = "moto.secretsmanager.models"
+
+    def __init__(self, arn, name):
+        self.arn = arn
+        self.name = name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::SecretsManager::Secret"
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        generate = properties.get("GenerateSecretString")
+        if generate is not None:
+            alphabet = string.ascii_letters + string.digits
+            value = "".join(random_source.choice(alphabet) for _ in range(int(generate.get("PasswordLength", 32))))
+        else:
+            value = properties.get("SecretString", "")
+        backend = secrets_models.secretsmanager_backends[account_id][region_name]
+        name = properties.get("Name", resource_name)
+        created = json.loads(
+            backend.create_secret(
+                name=name,
+                secret_string=value,
+                secret_binary=None,
+                description=properties.get("Description"),
+                tags=properties.get("Tags"),
+                kms_key_id=None,
+                client_request_token=None,
+                replica_regions=[],
+                force_overwrite=False,
+            )
+        )
+        return cls(created["ARN"], name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        backend = secrets_models.secretsmanager_backends[account_id][region_name]
+        backend.delete_secret(resource_name, recovery_window_in_days=None, force_delete_without_recovery=True)
+
 
 if __name__ == "__main__":
     main(sys.argv[1:])
