@@ -14,10 +14,9 @@ const ROLLUP_END = '), checkpointed AS (';
 const RETURNING_LINE = /^ *RETURNING [^\n]*$/m;
 const NEW_CONFLICT = 'ON CONFLICT (tenant, event_id, event_time) DO NOTHING';
 const OLD_CONFLICT = 'ON CONFLICT (event_id) DO NOTHING';
-/** migrations/003's column, where the insert names it: the column list, the SELECT list, the record type. */
+/** migrations/003's column, where the insert names it: the column list and the record type (`SELECT *` reads it). */
 const TENANT_CUTS: readonly [string, string][] = [
   ['(tenant, event_id, source,', '(event_id, source,'],
-  ['SELECT tenant, event_id, source,', 'SELECT event_id, source,'],
   ['AS r(\n    tenant text, event_id uuid,', 'AS r(\n    event_id uuid,'],
 ];
 
