@@ -58,6 +58,10 @@ function migrationExtensions(settings) {
   if (!settings.hasDatabase || !settings.migrateOnDeploy) return {};
   const extensions = { ConsumerEventSourceMappingKinesisTelemetryStream: { DependsOn: ['Migrations'] } };
   for (const id of SCHEMA_USERS) extensions[id] = { DependsOn: ['Migrations'] };
+  // Ingest last: a new event format (migrations/003's version 2, with the tenant) reaches the stream
+  // only once the consumer that reads it is in place, rather than being dead-lettered by the old one
+  // while a migration runs.
+  extensions.IngestLambdaFunction = { DependsOn: ['ConsumerLambdaFunction'] };
   return extensions;
 }
 

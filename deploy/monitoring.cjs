@@ -105,6 +105,14 @@ function functionAlarms(functions, names, iteratorAgeAlarmMs) {
     EvaluationPeriods: 5,
     DatapointsToAlarm: 3,
   });
+  // Ingest and status answer 503 KEY_STORE_UNAVAILABLE while they cannot read the API keys (a
+  // stale set is used for up to apiKeysStaleSeconds first): every client is refused, yet no function fails.
+  resources.KeyStoreUnavailableAlarm = alarm(names, 'api-keys-unreadable', {
+    AlarmDescription:
+      'Ingest or status refused requests because the API key store (SSM) cannot be read: check SSM, the VPC ' +
+      'endpoint, IAM and KMS. Nothing was taken; clients are told to come back (Retry-After).',
+    ...onPipeline(names, 'KeyStoreUnavailable'),
+  });
   if (has('consumer')) {
     resources.PoisonRecordsAlarm = alarm(names, 'poison-records', {
       AlarmDescription: 'The consumer dead-lettered records Postgres refused (their payloads are in the DLQ).',

@@ -23,7 +23,8 @@ function banner(stack: LocalStack, startedMs: number): string {
   ].join('\n');
   return [
     `telemetry pipeline running locally (ready in ${(startedMs / 1000).toFixed(1)} s)`,
-    `  API        ${stack.apiUrl}   (x-api-key: ${stack.apiKey})`,
+    `  API        ${stack.apiUrl}   (x-api-key: ${stack.apiKey}, tenant local)`,
+    `  API keys   ${stack.ssmEndpoint}   SSM path ${stack.apiKeysPath}`,
     `  Postgres   ${stack.databaseUrl}`,
     `  Kinesis    ${stack.kinesisEndpoint}   stream ${stack.streamName} -> relay ${stack.relayTargetStreams.join(', ')}`,
     `  SQS        ${stack.sqsEndpoint}   DLQ ${stack.dlqUrl}`,
@@ -35,6 +36,8 @@ function banner(stack: LocalStack, startedMs: number): string {
     'Then look it up at the Location the answer gives (same x-api-key), or in Postgres:',
     `  psql '${stack.databaseUrl}' -c 'SELECT event_id, source, ingested_at FROM telemetry_events ORDER BY ingested_at DESC LIMIT 5'`,
     'Look into the DLQ: npm run replay -- --local --peek    Replay it: npm run replay -- --local',
+    `List them: curl -s '${stack.apiUrl}/telemetry?source=checkout-fn' -H 'x-api-key: ${stack.apiKey}'   (stats: /telemetry/stats?source=checkout-fn)`,
+    'Another tenant: npm run keys -- create --local --tenant acme --name test   (works within 5 s)',
     'Load: npm run send -- --rate 500 --duration 10',
     'Ctrl-C stops everything.',
     '',

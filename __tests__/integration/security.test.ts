@@ -29,6 +29,7 @@ import type { StoredEvent } from '../../lib/status/storedEvent';
 import { readZipEntries } from '../../scripts/bundle-sizes';
 import { getTelemetryStatus, lambdaContext, postTelemetry } from '../helpers/apiEvent';
 import { toShardRecords } from '../helpers/kinesisEvent';
+import { captureOutput } from '../helpers/captureOutput';
 import { seedKeyStore, TEST_CURSOR_SECRET, testKeyStore } from '../helpers/keys';
 import { observePutRecords } from '../helpers/kinesisFaults';
 import {
@@ -188,16 +189,7 @@ describe('API keys are never logged', () => {
 
   beforeEach(() => {
     lines = [];
-    const capture = (chunk: unknown): boolean => {
-      lines.push(String(chunk));
-      return true;
-    };
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const)
-      jest
-        .spyOn(console, method)
-        .mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
+    captureOutput(lines);
   });
   afterEach(() => jest.restoreAllMocks());
 

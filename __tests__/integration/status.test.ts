@@ -1,15 +1,17 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Client } from 'pg';
 import { applyMigrations } from '../../lib/db/migrate';
 import { ConfigError } from '../../lib/errors';
 import { createObservability } from '../../lib/lambda/observability';
 import { readStatusConfig } from '../../lib/status/config';
+import { cursorSecretLoader } from '../../lib/status/cursorSecret';
 import { handleStatus, type StatusDeps } from '../../lib/status/handleStatus';
 import { readDatabaseConfig } from '../../lib/db/config';
 import { DatabaseConnection } from '../../lib/db/connection';
 import type { StoredEvent } from '../../lib/status/storedEvent';
 import { freePort } from '../../local/src/services';
-import { apiEvent, getTelemetryStatus, lambdaContext } from '../helpers/apiEvent';
+import { apiEvent, getTelemetryQuery, getTelemetryStatus, lambdaContext } from '../helpers/apiEvent';
 import { seedKeyStore, TEST_CURSOR_SECRET, testKeyStore } from '../helpers/keys';
 import { freshDatabase, testSsm } from '../helpers/local';
 
@@ -139,6 +141,24 @@ describe('GET /telemetry/{eventId} (real Postgres)', () => {
     });
     expect(answer.headers['retry-after']).toBe('5');
     expect(d.metrics.serializeMetrics()).toMatchObject({ StatusDatabaseErrors: 1 });
+  });
+
+  it('answers a query 503 CURSOR_SECRET_UNAVAILABLE when Secrets Manager cannot be reached, and reads still work', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const d = {
+      ...deps(open()),
+      cursorSecret: cursorSecretLoader(
+        { kind: 'secret', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cursor' },
+        () => new SecretsManagerClient({ endpoint: closed, region: 'us-east-1', maxAttempts: 1 }),
+      ),
+    };
+    const answer = await handleStatus(getTelemetryQuery({ source: 'checkout-fn' }, KEY_HEADERS), d);
+    expect({ status: answer.statusCode, code: parse<{ code: string }>(answer).code }).toEqual({
+      status: 503,
+      code: 'CURSOR_SECRET_UNAVAILABLE',
+    });
+    expect(answer.headers['retry-after']).toBe('5');
+    expect((await handleStatus(getTelemetryStatus(STORED_ID, KEY_HEADERS), d)).statusCode).toBe(200);
   });
 
   it('reconnects after its connection is killed', async () => {

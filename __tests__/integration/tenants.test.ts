@@ -15,8 +15,11 @@ import { writeEvents, type EventRow } from '../../lib/db/writeEvents';
 import { handleIngest } from '../../lib/ingest/handleIngest';
 import { createObservability } from '../../lib/lambda/observability';
 import { handleStatus, type StatusDeps } from '../../lib/status/handleStatus';
+import { microsecondsFromMs } from '../../lib/status/microseconds';
+import { queryEvents, windowStart } from '../../lib/status/queryEvents';
 import { decodeEvent } from '../../lib/telemetry/event';
 import { getTelemetryQuery, getTelemetryStatus, postTelemetry } from '../helpers/apiEvent';
+import { captureOutput } from '../helpers/captureOutput';
 import { ingestDeps } from '../helpers/ingestDeps';
 import { keyRecord, TEST_CURSOR_SECRET, testKeyStore } from '../helpers/keys';
 import { createStream, freshDatabase, readAllRecords, testKinesis } from '../helpers/local';
@@ -186,6 +189,37 @@ describe('key A cannot read B’s data', () => {
   });
 });
 
+describe('page size', () => {
+  it('cuts a page at its payload byte budget (always one event), and says there is more', async () => {
+    const query = {
+      source: 'globex-only',
+      type: null,
+      fromUs: microsecondsFromMs(Date.parse(WINDOW.from)),
+      toUs: microsecondsFromMs(Date.parse(WINDOW.to)),
+    };
+    const bytes = Buffer.byteLength(JSON.stringify({ tenantSecret: 'globex-only' }).replace(':', ': '));
+    const full = await queryEvents(connection, 'globex', query, windowStart(query), 100);
+    expect({ rows: full.rows.length, more: full.more }).toEqual({ rows: 30, more: false });
+    const cut = await queryEvents(connection, 'globex', query, windowStart(query), 100, bytes * 4);
+    expect({ rows: cut.rows.length, more: cut.more }).toEqual({ rows: 4, more: true });
+    expect(cut.rows.map((r) => r.event_id)).toEqual(full.rows.slice(0, 4).map((r) => r.event_id));
+    const one = await queryEvents(connection, 'globex', query, windowStart(query), 100, 1);
+    expect({ rows: one.rows.length, more: one.more }).toEqual({ rows: 1, more: true });
+    // Going back from the end, the cut keeps the events nearest the position.
+    const last = full.rows[29] as { time_us: string; event_id: string };
+    const back = await queryEvents(
+      connection,
+      'globex',
+      query,
+      { direction: 'before', timeUs: last.time_us, eventId: last.event_id },
+      100,
+      bytes * 4,
+    );
+    expect(back.rows.map((r) => r.event_id)).toEqual(full.rows.slice(25, 29).map((r) => r.event_id));
+    expect(back.more).toBe(true);
+  });
+});
+
 describe('cursors', () => {
   async function firstPage(headers: Record<string, string>, source: string) {
     return body<{ page: { next: string | null } }>(
@@ -285,16 +319,7 @@ describe('ingest takes the tenant from the key, never from the body', () => {
 describe('keys never reach logs or answers', () => {
   it('logs the key id, never the key or its hash, whatever the outcome', async () => {
     const lines: string[] = [];
-    const capture = (chunk: unknown): boolean => {
-      lines.push(String(chunk));
-      return true;
-    };
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const)
-      jest
-        .spyOn(console, method)
-        .mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
+    captureOutput(lines);
     const expired = {
       key: 'tp_expired-key-22222222222222222222222222222',
       tenant: 'acme',

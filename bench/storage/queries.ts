@@ -161,22 +161,34 @@ async function measureCase(
 ): Promise<PageCase> {
   const db = database.db;
   // A broken check, not a timing: both ways must give the same page.
-  const keysetIds = (await queryEvents(db, BENCH_TENANT, query, plan.position, PAGE_LIMIT)).map((r) => r.event_id);
-  const baselineIds = (await offsetPage(db, query, plan.offset, plan.take)).map((r) => r.event_id);
+  const keysetIds = (await queryEvents(db, BENCH_TENANT, query, plan.position, PAGE_LIMIT)).rows.map((r) => r.event_id);
+  const offsetIds = (await offsetPage(db, query, plan.offset, plan.take)).map((r) => r.event_id);
+  // The keyset page is the limit's rows nearest its position (the one more it reads says whether
+  // there is more): the first of the OFFSET page's going forward, the last going back.
+  const baselineIds =
+    plan.position.direction === 'after' ? offsetIds.slice(0, keysetIds.length) : offsetIds.slice(-keysetIds.length);
   if (keysetIds.join() !== baselineIds.join())
     throw new Error(
       `${plan.name}: queryEvents returned ${keysetIds.length} rows, OFFSET ${plan.offset} ${baselineIds.length}, not the same ids`,
     );
-  const rows = keysetIds.length;
-  const check = (name: string, got: number): void => {
+  // Rows read per page, by both: the limit and the one more.
+  const rows = offsetIds.length;
+  const check = (name: string, got: number, rows: number): void => {
     if (got !== rows) throw new Error(`${plan.name}: ${name} returned ${got} rows, expected ${rows}`);
   };
   const { a, b } = await alternate(
     () =>
       timed(async () =>
-        check('queryEvents', (await queryEvents(db, BENCH_TENANT, query, plan.position, PAGE_LIMIT)).length),
+        check(
+          'queryEvents',
+          (await queryEvents(db, BENCH_TENANT, query, plan.position, PAGE_LIMIT)).rows.length,
+          keysetIds.length,
+        ),
       ),
-    () => timed(async () => check('OFFSET', (await offsetPage(db, query, plan.offset, plan.take)).length)),
+    () =>
+      timed(async () =>
+        check('OFFSET', (await offsetPage(db, query, plan.offset, plan.take)).length, offsetIds.length),
+      ),
     { rounds: ROUNDS, warmup: WARMUP_ROUNDS, timeLimitMs: TIME_LIMIT_MS },
   );
   const keyset = summarize(a);

@@ -10,7 +10,9 @@
  *   when it was loaded, then fails closed as a cold start does.
  *
  * A request that triggers a load waits for it (one load at a time; others join it): Lambda freezes a
- * container between invocations, so a refresh started in the background would not run.
+ * container between invocations, so a refresh started in the background would not run. When a
+ * usable set is loaded already, it waits at most REFRESH_WAIT_MS and then answers from that set; the
+ * load goes on (bounded by the SSM client's own timeout) and the next request finds its result.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -38,6 +40,9 @@ export type KeyCheck =
   | { ok: false; reason: 'missing' | 'unknown' | 'expired' }
   | { ok: false; reason: 'unavailable' };
 
+/** How long a request waits for a refresh when it could answer from the set it has. */
+export const REFRESH_WAIT_MS = 300;
+
 interface LoadedKey {
   id: string;
   tenant: string;
@@ -49,6 +54,16 @@ interface LoadedKey {
 interface LoadedSet {
   keys: LoadedKey[];
   loadedAt: number;
+}
+
+/** Resolves when `work` settles or after `ms`, whichever comes first (it never rejects: refresh does not). */
+async function within(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([work, waited]);
+  clearTimeout(timer);
 }
 
 function loaded(records: readonly KeyRecord[]): LoadedKey[] {
@@ -106,7 +121,8 @@ export class KeyStore {
       this.loading ??= this.refresh().finally(() => {
         this.loading = undefined;
       });
-      await this.loading;
+      const usable = this.set !== undefined && now - this.set.loadedAt < this.timing.staleLimitMs;
+      await (usable ? within(this.loading, REFRESH_WAIT_MS) : this.loading);
     }
     if (this.set === undefined) return undefined;
     if (this.now() - this.set.loadedAt < this.timing.staleLimitMs) return this.set.keys;

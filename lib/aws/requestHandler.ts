@@ -8,13 +8,16 @@ import https from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /**
+ * @param requestTimeoutMs - when set, a request that takes longer fails (the SDK's default is to
+ *   wait for ever once connected): for calls a request waits on, such as the API key refresh.
  * @example
  * new KinesisClient({ region, requestHandler: requestHandler() });
  */
-export function requestHandler(): NodeHttpHandler {
+export function requestHandler(requestTimeoutMs?: number): NodeHttpHandler {
   return new NodeHttpHandler({
     httpAgent: new http.Agent({ keepAlive: true, maxSockets: 50 }),
     httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 50 }),
     connectionTimeout: 3_000,
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true }),
   });
 }

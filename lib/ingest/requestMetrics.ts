@@ -8,6 +8,8 @@ import type { Observability } from '../lambda/observability';
 /** What every ingest request reports; each route adds fields of its own for the log line. */
 export interface RequestCounts {
   status: number;
+  /** The refusal's stable code, when there was one. */
+  code?: string;
   receivedBytes: number;
   accepted: number;
   rejected: number;
@@ -29,6 +31,7 @@ export function recordRequest(deps: Observability, message: string, summary: Req
   metrics.addMetric('PutRecordsRetries', MetricUnit.Count, summary.retryRounds ?? 0);
   metrics.addMetric('PutRecordsRetriedEntries', MetricUnit.Count, summary.retriedEntries ?? 0);
   if (summary.status === 401) metrics.addMetric('RequestsUnauthorized', MetricUnit.Count, 1);
+  if (summary.code === 'KEY_STORE_UNAVAILABLE') metrics.addMetric('KeyStoreUnavailable', MetricUnit.Count, 1);
   const level = summary.status >= 500 ? 'error' : summary.status >= 400 ? 'warn' : 'info';
   logger[level](message, { ...summary });
 }

@@ -51,6 +51,7 @@ interface OtlpSummary {
   /** The sender's key id and tenant, once its key matched (never the key). */
   keyId?: string;
   tenant?: string;
+  code?: string;
   encoding?: OtlpEncoding;
   receivedBytes: number;
   items: number;
@@ -110,7 +111,7 @@ async function exportItems(
     if (status === 503)
       return {
         answer: otlpFailure(status, RPC_CODE.UNAVAILABLE, message, requested ?? 'json', retryAfterSeconds),
-        summary: { ...base, status, error: message },
+        summary: { ...base, status, code: auth.failure.code, error: message },
       };
     return fail(401, RPC_CODE.UNAUTHENTICATED, `${message} (Authorization: Bearer <key>, or x-api-key)`);
   }

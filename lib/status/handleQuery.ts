@@ -34,6 +34,8 @@ const PARAMETERS = ['source', 'type', 'from', 'to', 'limit', 'cursor'] as const;
 export interface QueryDeps {
   db: Queryable;
   cursorSecret: Buffer;
+  /** Payload bytes per page (default MAX_PAGE_BYTES); tests lower it. */
+  maxPageBytes?: number;
   now?: () => number;
 }
 
@@ -131,10 +133,7 @@ export async function handleQuery(params: Params, tenant: string, deps: QueryDep
   const request = pageRequest(params, tenant, deps);
   if (!request.ok) return errorAnswer(request.failure);
   const { query, position, limit } = request.value;
-  const rows = await queryEvents(deps.db, tenant, query, position, limit);
-  const more = rows.length > limit;
-  // The extra row is the one furthest along the direction read: the last going forward, the first going back.
-  const page: StoredEventRow[] = more ? (position.direction === 'after' ? rows.slice(0, limit) : rows.slice(1)) : rows;
+  const { rows: page, more } = await queryEvents(deps.db, tenant, query, position, limit, deps.maxPageBytes);
   const first = page[0];
   const last = page[page.length - 1];
   const cursorAt = (direction: CursorPosition['direction'], row: StoredEventRow) =>

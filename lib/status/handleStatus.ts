@@ -12,7 +12,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { authenticate } from '../auth/authenticate';
 import type { Caller, KeyStore } from '../auth/keyStore';
-import { errorCode, errorMessage } from '../errors';
+import { errorCode, errorMessage, PipelineError } from '../errors';
 import { jsonAnswer, type HttpAnswer } from '../http/answer';
 import { errorAnswer } from '../http/errorAnswer';
 import type { Observability } from '../lambda/observability';
@@ -66,6 +66,14 @@ async function eventStatus(event: APIGatewayProxyEventV2, caller: Caller, deps: 
   });
 }
 
+/** The cursor secret could not be fetched (Secrets Manager): not the database's doing. */
+class CursorSecretUnavailable extends PipelineError {
+  override readonly name = 'CursorSecretUnavailable';
+  constructor(cause: unknown) {
+    super('CURSOR_SECRET_UNAVAILABLE', 'the cursor secret cannot be read', { cause });
+  }
+}
+
 async function answer(
   route: Route,
   event: APIGatewayProxyEventV2,
@@ -73,8 +81,12 @@ async function answer(
   deps: StatusDeps,
 ): Promise<HttpAnswer> {
   const params = event.queryStringParameters ?? {};
-  if (route === 'query')
-    return handleQuery(params, caller.tenant, { ...deps, cursorSecret: await deps.cursorSecret() });
+  if (route === 'query') {
+    const cursorSecret = await deps.cursorSecret().catch((error: unknown) => {
+      throw new CursorSecretUnavailable(error);
+    });
+    return handleQuery(params, caller.tenant, { ...deps, cursorSecret });
+  }
   if (route === 'stats') return handleStats(params, caller.tenant, deps);
   return eventStatus(event, caller, deps);
 }
@@ -88,6 +100,7 @@ export async function handleStatus(event: APIGatewayProxyEventV2, deps: StatusDe
   const auth = await authenticate(event, deps.keys);
   if (!auth.ok) {
     if (auth.failure.status === 401) metrics.addMetric('RequestsUnauthorized', MetricUnit.Count, 1);
+    else metrics.addMetric('KeyStoreUnavailable', MetricUnit.Count, 1);
     return errorAnswer(auth.failure);
   }
   const route = routeOf(event);
@@ -95,12 +108,21 @@ export async function handleStatus(event: APIGatewayProxyEventV2, deps: StatusDe
     return await answer(route, event, auth.caller, deps);
   } catch (error) {
     // The key id, never the key; no query text or parameters (they may hold a tenant's source names).
+    const cause = error instanceof CursorSecretUnavailable ? error.cause : error;
     logger.error('read failed', {
       route,
       keyId: auth.caller.keyId,
       error: errorMessage(error),
-      code: errorCode(error),
+      cause: errorMessage(cause),
+      code: errorCode(cause),
     });
+    if (error instanceof CursorSecretUnavailable)
+      return errorAnswer({
+        status: 503,
+        code: 'CURSOR_SECRET_UNAVAILABLE',
+        message: 'queries cannot be answered right now; ask again later',
+        retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+      });
     metrics.addMetric('StatusDatabaseErrors', MetricUnit.Count, 1);
     return errorAnswer({
       status: 503,

@@ -11,25 +11,43 @@ import type { StoredEventRow } from './storedEvent';
 
 // Fixed texts, one per direction, written out whole (no SQL is ever assembled here). The type
 // filter is a parameter (null: any type), checked on the rows the index gives; the window's bounds
-// prune partitions; the row comparison is the index condition that starts the scan at the position.
-// Times come as ISO 8601 text with microseconds (lib/status/microseconds.ts): constants the planner
-// prunes partitions by.
-const AFTER = `SELECT event_id, source, type, event_time, duration_ms, payload, received_at, ingested_at,
-    floor(extract(epoch FROM event_time) * 1000000)::bigint::text AS time_us
-  FROM telemetry_events
-  WHERE tenant = $1 AND source = $2 AND ($3::text IS NULL OR type = $3)
-    AND event_time >= $4::timestamptz AND event_time < $5::timestamptz
-    AND (event_time, event_id) > ($6::timestamptz, $7::uuid)
-  ORDER BY event_time, event_id
-  LIMIT $8`;
-const BEFORE = `SELECT event_id, source, type, event_time, duration_ms, payload, received_at, ingested_at,
-    floor(extract(epoch FROM event_time) * 1000000)::bigint::text AS time_us
-  FROM telemetry_events
-  WHERE tenant = $1 AND source = $2 AND ($3::text IS NULL OR type = $3)
-    AND event_time >= $4::timestamptz AND event_time < $5::timestamptz
-    AND (event_time, event_id) < ($6::timestamptz, $7::uuid)
-  ORDER BY event_time DESC, event_id DESC
-  LIMIT $8`;
+// are timestamptz constants (ISO text, lib/status/microseconds.ts), which the planner prunes
+// partitions by; the row comparison is the index condition that starts the scan at the position.
+// Around the page: each row's payload size, and the bytes of the rows before it, so that only the
+// rows within $9 bytes leave the database (the first always does); `fetched` says how many the page
+// read before that cut. The sizes are computed once per row; the payloads themselves are read for
+// the rows sent only.
+const AFTER = `SELECT * FROM (
+  SELECT *, sum(bytes) OVER (ORDER BY event_time, event_id ROWS UNBOUNDED PRECEDING) - bytes AS bytes_before,
+         count(*) OVER () AS fetched
+  FROM (
+    SELECT event_id, source, type, event_time, duration_ms, payload, received_at, ingested_at,
+      floor(extract(epoch FROM event_time) * 1000000)::bigint::text AS time_us, octet_length(payload::text) AS bytes
+    FROM telemetry_events
+    WHERE tenant = $1 AND source = $2 AND ($3::text IS NULL OR type = $3)
+      AND event_time >= $4::timestamptz AND event_time < $5::timestamptz
+      AND (event_time, event_id) > ($6::timestamptz, $7::uuid)
+    ORDER BY event_time, event_id
+    LIMIT $8) page) sized
+WHERE bytes_before < $9
+ORDER BY event_time, event_id`;
+const BEFORE = `SELECT * FROM (
+  SELECT *, sum(bytes) OVER (ORDER BY event_time DESC, event_id DESC ROWS UNBOUNDED PRECEDING) - bytes AS bytes_before,
+         count(*) OVER () AS fetched
+  FROM (
+    SELECT event_id, source, type, event_time, duration_ms, payload, received_at, ingested_at,
+      floor(extract(epoch FROM event_time) * 1000000)::bigint::text AS time_us, octet_length(payload::text) AS bytes
+    FROM telemetry_events
+    WHERE tenant = $1 AND source = $2 AND ($3::text IS NULL OR type = $3)
+      AND event_time >= $4::timestamptz AND event_time < $5::timestamptz
+      AND (event_time, event_id) < ($6::timestamptz, $7::uuid)
+    ORDER BY event_time DESC, event_id DESC
+    LIMIT $8) page) sized
+WHERE bytes_before < $9
+ORDER BY event_time DESC, event_id DESC`;
+
+/** Payload bytes a page carries at most (beyond its first event): Lambda answers at most 6 MB. */
+export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
 
 /** The position before every event of a window: just before its start, below every id. */
 export function windowStart(query: EventQuery): CursorPosition {
@@ -40,12 +58,19 @@ export function windowStart(query: EventQuery): CursorPosition {
   };
 }
 
+export interface EventPage {
+  /** At most `limit` rows, in ascending keyset order whichever way they were read. */
+  rows: StoredEventRow[];
+  /** Whether there are more rows the way the page was read (beyond the limit or the byte budget). */
+  more: boolean;
+}
+
 /**
- * Up to `limit + 1` rows from `position` in its direction, returned in ascending order either way
- * (the extra row says whether there is more that way; the caller drops it).
+ * The page from `position` in its direction: `limit` rows, or fewer when their payloads pass
+ * `maxBytes` (a page always has its first row).
  *
  * @example
- * const rows = await queryEvents(db, 'acme', query, windowStart(query), 100);
+ * const { rows, more } = await queryEvents(db, 'acme', query, windowStart(query), 100);
  */
 export async function queryEvents(
   db: Queryable,
@@ -53,8 +78,9 @@ export async function queryEvents(
   query: EventQuery,
   position: CursorPosition,
   limit: number,
-): Promise<StoredEventRow[]> {
-  const { rows } = await db.query<StoredEventRow>(
+  maxBytes: number = MAX_PAGE_BYTES,
+): Promise<EventPage> {
+  const { rows } = await db.query<StoredEventRow & { fetched: string }>(
     position.direction === 'after' ? AFTER : BEFORE,
     [
       tenant,
@@ -64,9 +90,14 @@ export async function queryEvents(
       isoFromMicroseconds(query.toUs),
       isoFromMicroseconds(position.timeUs),
       position.eventId,
+      // One more than the page: whether it comes back says whether there is more.
       limit + 1,
+      maxBytes,
     ],
     { idempotent: true },
   );
-  return position.direction === 'after' ? rows : rows.reverse();
+  const fetched = Number(rows[0]?.fetched ?? 0);
+  const page = rows.slice(0, limit);
+  const more = rows.length > limit || fetched > rows.length;
+  return { rows: position.direction === 'after' ? page : page.reverse(), more };
 }
