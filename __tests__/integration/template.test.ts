@@ -195,6 +195,10 @@ describe('packaged CloudFormation template (stage dev)', () => {
       const dependsOn = (template.Resources[id] as unknown as JsonObject).DependsOn;
       expect({ id, dependsOn }).toEqual({ id, dependsOn: expect.arrayContaining(['Migrations']) });
     }
+    // Ingest (which writes the event format the new consumer reads) only once that consumer is in place.
+    expect((template.Resources.IngestLambdaFunction as unknown as JsonObject).DependsOn).toEqual(
+      expect.arrayContaining(['ConsumerLambdaFunction']),
+    );
     expect(env('migrate')).toMatchObject({ DATABASE_SSL: 'true' });
   });
 
@@ -211,6 +215,13 @@ describe('packaged CloudFormation template (stage dev)', () => {
       Threshold: 0,
     });
     expect(resource('MaintainErrorsAlarm').Properties).toMatchObject({ MetricName: 'Errors', Namespace: 'AWS/Lambda' });
+    // Refusals while the API keys cannot be read fail no function: their own metric and alarm.
+    expect(resource('KeyStoreUnavailableAlarm').Properties).toMatchObject({
+      AlarmName: 'telemetry-pipeline-dev-api-keys-unreadable',
+      MetricName: 'KeyStoreUnavailable',
+      Namespace: 'TelemetryPipeline/dev',
+      Threshold: 0,
+    });
   });
 
   it('throttles the HTTP API at the stage params and sets no CORS unless origins are given', () => {
