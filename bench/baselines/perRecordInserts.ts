@@ -9,8 +9,8 @@ import { decodeRecords } from '../../lib/consumer/decodeRecords';
 import { fromLambdaRecord } from '../../lib/kinesis/shardRecord';
 
 const INSERT_ONE = `INSERT INTO telemetry_events
-  (event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_id, event_time) DO NOTHING`;
+  (tenant, event_id, source, type, event_time, duration_ms, payload, shard_id, sequence_number, arrival_time, received_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (tenant, event_id, event_time) DO NOTHING`;
 
 const CHECKPOINT = `INSERT INTO shard_checkpoints AS c (stream_arn, shard_id, sequence_number, arrival_time) VALUES ($1, $2, $3, $4)
   ON CONFLICT (stream_arn, shard_id) DO UPDATE SET sequence_number = EXCLUDED.sequence_number, arrival_time = EXCLUDED.arrival_time
@@ -29,6 +29,7 @@ export async function perRecordInserts(client: Client, records: readonly Kinesis
   try {
     for (const { row } of valid) {
       const result = await client.query(INSERT_ONE, [
+        row.tenant,
         row.event_id,
         row.source,
         row.type,
