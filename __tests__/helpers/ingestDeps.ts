@@ -26,6 +26,7 @@ export function ingestDeps(kinesis: KinesisClient, streamName: string, options: 
       keys: { path: '/test/api-keys/', refreshMs: 60_000, staleLimitMs: 900_000, retryMs: 5_000 },
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       maxEventsPerRequest: 10_000,
+      putConcurrency: 8,
       ...options.config,
     },
     ...(options.putOptions ? { putOptions: options.putOptions } : {}),

@@ -463,6 +463,7 @@ beforeAll(async () => {
       keys: { path: '/test/api-keys/', refreshMs: 60_000, staleLimitMs: 900_000, retryMs: 5_000 },
       maxBodyBytes: 5 * 1024 * 1024,
       maxEventsPerRequest: MAX_EVENTS,
+      putConcurrency: 8,
     },
   };
   tail = new StreamTail(kinesis, stream);

@@ -2,46 +2,8 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { putRecords, type KinesisRecord } from '../../lib/kinesis/putRecords';
 import { MAX_RECORD_BYTES } from '../../lib/kinesis/limits';
 import { injectCallErrors, injectPartialFailures, observePutRecords } from '../helpers/kinesisFaults';
+import { expectedOrderByKey, indexOf, lastCopyOrderByKey, makeRecords } from '../helpers/kinesisOrder';
 import { createStream, readAllRecords, testKinesis } from '../helpers/local';
-
-function makeRecords(count: number, keys: number, bytes = 40): KinesisRecord[] {
-  return Array.from({ length: count }, (_, i) => {
-    const body = `${i}:`.padEnd(bytes, 'x');
-    return { data: Buffer.from(body), partitionKey: `source-${i % keys}` };
-  });
-}
-
-const indexOf = (data: Uint8Array | undefined): number =>
-  Number(
-    Buffer.from(data ?? [])
-      .toString()
-      .split(':')[0],
-  );
-
-/**
- * Per partition key, the order of the LAST copy of each record on the stream (re-puts that keep
- * order leave an earlier duplicate behind; the consumer's eventId dedup drops it).
- */
-async function lastCopyOrderByKey(kinesis: KinesisClient, stream: string): Promise<Map<string, number[]>> {
-  const onStream = await readAllRecords(kinesis, stream);
-  const byKey = new Map<string, number[]>();
-  for (const record of onStream) {
-    const key = record.PartitionKey ?? '';
-    const list = (byKey.get(key) ?? []).filter((i) => i !== indexOf(record.Data));
-    list.push(indexOf(record.Data));
-    byKey.set(key, list);
-  }
-  return byKey;
-}
-
-function expectedOrderByKey(records: KinesisRecord[], indexes: number[]): Map<string, number[]> {
-  const byKey = new Map<string, number[]>();
-  for (const i of indexes) {
-    const key = (records[i] as KinesisRecord).partitionKey;
-    byKey.set(key, [...(byKey.get(key) ?? []), i]);
-  }
-  return byKey;
-}
 
 const soon = (ms = 20_000): number => Date.now() + ms;
 

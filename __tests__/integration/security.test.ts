@@ -78,6 +78,7 @@ describe('requests without a valid API key are refused before parsing', () => {
         keys: keysConfig,
         maxBodyBytes: 5 * 1024 * 1024,
         maxEventsPerRequest: 10_000,
+        putConcurrency: 8,
       },
     };
   });
@@ -407,6 +408,7 @@ describe('SQL is parameterised: hostile strings in every field, end to end', () 
             keys: keysConfig,
             maxBodyBytes: 5 * 1024 * 1024,
             maxEventsPerRequest: 10_000,
+            putConcurrency: 8,
           },
         },
       );

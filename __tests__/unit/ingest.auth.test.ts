@@ -107,6 +107,7 @@ describe('readIngestConfig', () => {
       keys: { path: base.API_KEYS_PATH, refreshMs: 60_000, staleLimitMs: 900_000, retryMs: 5_000 },
       maxBodyBytes: 5_242_880,
       maxEventsPerRequest: 10_000,
+      putConcurrency: 8,
     });
     const arn = 'arn:aws:kinesis:us-east-1:123456789012:stream/telemetry';
     expect(readIngestConfig({ ...base, TELEMETRY_STREAM_ARN: arn, MAX_BODY_BYTES: '1024' })).toMatchObject({

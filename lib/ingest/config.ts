@@ -5,6 +5,7 @@
 import { readKeyStoreConfig, type KeyStoreConfig } from '../auth/config';
 import { integer, optionalString, type Env } from '../config';
 import { ConfigError } from '../errors';
+import { DEFAULT_PUT_CONCURRENCY } from '../kinesis/putConcurrently';
 import type { StreamRef } from '../kinesis/putRecords';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENTS_PER_REQUEST, MAX_MAX_BODY_BYTES } from './limits';
 
@@ -15,6 +16,8 @@ export interface IngestConfig {
   /** Most bytes taken, as received and after decompression. */
   maxBodyBytes: number;
   maxEventsPerRequest: number;
+  /** Most PutRecords calls in flight for a request that needs more than one (`PUT_CONCURRENCY`). */
+  putConcurrency: number;
 }
 
 /**
@@ -32,5 +35,6 @@ export function readIngestConfig(env: Env): IngestConfig {
     keys: readKeyStoreConfig(env),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1, MAX_MAX_BODY_BYTES),
     maxEventsPerRequest: integer(env, 'MAX_EVENTS_PER_REQUEST', DEFAULT_MAX_EVENTS_PER_REQUEST, 1, 100_000),
+    putConcurrency: integer(env, 'PUT_CONCURRENCY', DEFAULT_PUT_CONCURRENCY, 1, 64),
   };
 }

@@ -20,7 +20,9 @@ import { errorMessage } from '../errors';
 import type { HttpAnswer } from '../http/answer';
 import { errorAnswer, type HttpFailure } from '../http/errorAnswer';
 import { headerValue } from '../http/headers';
-import { putRecords, type PutRecordsOptions } from '../kinesis/putRecords';
+import type { AdaptiveLimit } from '../kinesis/adaptiveLimit';
+import { putRecordsConcurrently } from '../kinesis/putConcurrently';
+import type { PutRecordsOptions } from '../kinesis/putRecords';
 import type { Observability } from '../lambda/observability';
 import { acceptedAnswer, noValidEvents, streamUnavailable, type NotAccepted } from './answers';
 import { bodyEncoding } from './bodyEncoding';
@@ -37,6 +39,8 @@ export interface IngestDeps extends Observability {
   config: IngestConfig;
   /** The API keys (lib/auth/keyStore.ts): who may send, and for which tenant. */
   keys: KeyStore;
+  /** The container's PutRecords calls in flight, kept from request to request (lib/kinesis/adaptiveLimit.ts). */
+  putLimit?: AdaptiveLimit;
   /** Backoff settings passed to the write path (tests shorten them). */
   putOptions?: Pick<PutRecordsOptions, 'retry'>;
   now?: () => number;
@@ -121,11 +125,14 @@ async function ingest(
     return refuse(noValidEvents(rejected), { ...caller, receivedBytes, rejected: rejected.length });
 
   let retryRounds = 0;
-  const put = await putRecords(
+  const put = await putRecordsConcurrently(
     deps.kinesis,
     prepared.map((item) => item.record),
     {
       ...deps.putOptions,
+      // Side by side only when the request needs more than one call (lib/kinesis/putConcurrently.ts).
+      concurrency: deps.putLimit?.max ?? config.putConcurrency,
+      ...(deps.putLimit ? { limit: deps.putLimit } : {}),
       stream: config.stream,
       deadline,
       onRetry: (retry) => {

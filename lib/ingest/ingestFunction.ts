@@ -6,6 +6,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createKeyStore } from '../auth/createKeyStore';
 import { createKinesisClient } from '../aws/kinesisClient';
+import { AdaptiveLimit } from '../kinesis/adaptiveLimit';
 import { createSsmClient } from '../aws/ssmClient';
 import { readAwsConfig } from '../config';
 import type { FunctionDefinition } from '../lambda/lambdaHandler';
@@ -24,6 +25,7 @@ export const ingestFunction: FunctionDefinition<APIGatewayProxyEventV2, APIGatew
         ...observability,
         config,
         keys: createKeyStore(config.keys, createSsmClient(aws, clients), observability.logger),
+        putLimit: new AdaptiveLimit(config.putConcurrency),
         kinesis: createKinesisClient(aws, undefined, clients),
       };
     },

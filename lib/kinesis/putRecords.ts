@@ -6,6 +6,7 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { classifyAwsError, isRetryableCode } from '../retry/awsErrors';
 import { KINESIS_RETRY, retryDelay, sleep, type RetryPolicy } from '../retry/policy';
+import { type CallGate, type CallOutcomeKind, THROTTLE_CODES } from './adaptiveLimit';
 import { MAX_BYTES_PER_PUT, MAX_PARTITION_KEY_LENGTH, MAX_RECORDS_PER_PUT, MAX_RECORD_BYTES } from './limits';
 
 export interface KinesisRecord {
@@ -28,6 +29,11 @@ export interface PutRecordsOptions {
   retry?: Partial<RetryPolicy>;
   /** Called before each retry round, for metrics and logs. */
   onRetry?: (retry: RetryInfo) => void;
+  /**
+   * Asked before each call, told how it went (lib/kinesis/adaptiveLimit.ts): what bounds the calls
+   * in flight across concurrent writers. None: this writer's calls are its only ones.
+   */
+  gate?: CallGate;
 }
 
 export interface RetryInfo {
@@ -113,6 +119,12 @@ interface CallOutcome {
   failures: Map<number, Omit<PutFailure, 'index'>>;
   /** A failure that will fail every later call too (no such stream, access denied). */
   fatal: boolean;
+}
+
+function outcomeKind(outcome: CallOutcome): CallOutcomeKind {
+  if (outcome.failures.size === 0) return 'ok';
+  for (const failure of outcome.failures.values()) if (THROTTLE_CODES.has(failure.code)) return 'throttled';
+  return 'failed';
 }
 
 async function putChunk(
@@ -211,10 +223,16 @@ export async function putRecords(
       giveUp('DEADLINE_EXCEEDED', 'not put before the deadline');
       break;
     }
+    const permit = options.gate ? await options.gate.acquire(options.deadline) : undefined;
+    if (options.gate && !permit) {
+      giveUp('DEADLINE_EXCEEDED', 'not put before the deadline (waiting for a call slot)');
+      break;
+    }
     const chunk = takeChunk(records, pending);
     const rest = pending.slice(chunk.length);
     calls += 1;
     const outcome = await putChunk(kinesis, records, chunk, options, placements);
+    permit?.release(outcomeKind(outcome));
     if (outcome.failures.size === 0) {
       pending = rest;
       continue;

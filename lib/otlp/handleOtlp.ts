@@ -22,7 +22,7 @@ import { STREAM_RETRY_AFTER_SECONDS } from '../ingest/limits';
 import { prepareEvents, type ItemRejection } from '../ingest/prepareEvents';
 import { readBody } from '../ingest/readBody';
 import { recordRequest } from '../ingest/requestMetrics';
-import { putRecords } from '../kinesis/putRecords';
+import { putRecordsConcurrently } from '../kinesis/putConcurrently';
 import type { TelemetryEvent } from '../telemetry/event';
 import { otlpFailure, otlpSuccess, RPC_CODE } from './answers';
 import { OTLP_CONTENT_TYPES, otlpEncoding, type OtlpEncoding } from './encoding';
@@ -184,11 +184,14 @@ async function exportItems(
     return { answer: otlpSuccess(signal, requested, partial), summary: { ...counted, status: 200 } };
 
   let retryRounds = 0;
-  const put = await putRecords(
+  const put = await putRecordsConcurrently(
     deps.kinesis,
     prepared.map((item) => item.record),
     {
       ...deps.putOptions,
+      // Side by side only when the request needs more than one call (lib/kinesis/putConcurrently.ts).
+      concurrency: deps.putLimit?.max ?? deps.config.putConcurrency,
+      ...(deps.putLimit ? { limit: deps.putLimit } : {}),
       stream: deps.config.stream,
       deadline,
       onRetry: (retry) => {

@@ -2,6 +2,7 @@
 import { integer, list, optionalString, readAwsConfig, requiredString, type AwsConfig, type Env } from '../config';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../dlq/recordMessage';
 import { ConfigError } from '../errors';
+import { DEFAULT_PUT_CONCURRENCY } from '../kinesis/putConcurrently';
 import { streamResolver, type ResolvedStream } from '../kinesis/streamRef';
 
 export interface RelayConfig {
@@ -13,6 +14,8 @@ export interface RelayConfig {
   functionName: string;
   /** Stop putting this long before the Lambda timeout and report what is left as batchItemFailures. */
   deadlineMarginMs: number;
+  /** Most PutRecords calls in flight per target (lib/kinesis/putConcurrently.ts); fewer while it throttles. */
+  putConcurrency: number;
 }
 
 /**
@@ -30,5 +33,6 @@ export function readRelayConfig(env: Env): RelayConfig {
     dlqMaxMessageBytes: integer(env, 'DLQ_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1_024, 1_048_576),
     functionName: optionalString(env, 'AWS_LAMBDA_FUNCTION_NAME') ?? 'relay',
     deadlineMarginMs: integer(env, 'RELAY_DEADLINE_MARGIN_MS', 3_000, 0, 600_000),
+    putConcurrency: integer(env, 'PUT_CONCURRENCY', DEFAULT_PUT_CONCURRENCY, 1, 64),
   };
 }

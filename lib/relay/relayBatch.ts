@@ -14,7 +14,9 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse } from 'aws-lambda';
-import { putRecords, type KinesisRecord, type PutFailure, type StreamRef } from '../kinesis/putRecords';
+import type { AdaptiveLimit } from '../kinesis/adaptiveLimit';
+import { putRecordsConcurrently } from '../kinesis/putConcurrently';
+import type { KinesisRecord, PutFailure, StreamRef } from '../kinesis/putRecords';
 import type { ShardRecord } from '../kinesis/shardRecord';
 
 export interface RelayTarget {
@@ -22,6 +24,11 @@ export interface RelayTarget {
   label: string;
   kinesis: KinesisClient;
   stream: StreamRef;
+  /**
+   * The target's calls in flight, kept for the container's life so what it learned of the target's
+   * capacity carries from batch to batch (lib/kinesis/adaptiveLimit.ts). None: one call at a time.
+   */
+  limit?: AdaptiveLimit;
 }
 
 /** A record that will never go onto a target, with why. */
@@ -76,7 +83,12 @@ export async function relayBatch(records: readonly ShardRecord[], options: Relay
   const outcomes = await Promise.all(
     options.targets.map(async (target) => ({
       target,
-      result: await putRecords(target.kinesis, input, { stream: target.stream, deadline: options.deadline }),
+      result: await putRecordsConcurrently(target.kinesis, input, {
+        stream: target.stream,
+        deadline: options.deadline,
+        concurrency: target.limit?.max ?? 1,
+        ...(target.limit ? { limit: target.limit } : {}),
+      }),
     })),
   );
 

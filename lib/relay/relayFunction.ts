@@ -2,6 +2,7 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { createKinesisClient } from '../aws/kinesisClient';
 import { createSqsClient } from '../aws/sqsClient';
+import { AdaptiveLimit } from '../kinesis/adaptiveLimit';
 import { fromLambdaRecord } from '../kinesis/shardRecord';
 import { invocationDeadline } from '../lambda/deadline';
 import type { FunctionDefinition } from '../lambda/lambdaHandler';
@@ -20,6 +21,7 @@ export const relayFunction: FunctionDefinition<KinesisStreamEvent, KinesisStream
         label: stream.arn ?? stream.name,
         kinesis: createKinesisClient(config.aws, stream.clientRegion, clients),
         stream: stream.ref,
+        limit: new AdaptiveLimit(config.putConcurrency),
       })),
       sqs: createSqsClient(config.aws, clients),
       dlqUrl: config.dlqUrl,

@@ -8,16 +8,24 @@ import { createKinesisClient } from '../aws/kinesisClient';
 import { createS3Client } from '../aws/s3Client';
 import { createSqsClient } from '../aws/sqsClient';
 import type { AwsConfig } from '../config';
+import { AdaptiveLimit } from '../kinesis/adaptiveLimit';
+import { DEFAULT_PUT_CONCURRENCY } from '../kinesis/putConcurrently';
 import { streamResolver } from '../kinesis/streamRef';
 import type { ReplayDeps } from './replayQueue';
 
 /**
  * @example
- * const deps = replayDeps(readAwsConfig(process.env));
+ * const deps = replayDeps(readAwsConfig(process.env)); // up to 8 PutRecords calls in flight
  */
-export function replayDeps(aws: AwsConfig, clients: ClientOverrides = {}): ReplayDeps {
+export function replayDeps(
+  aws: AwsConfig,
+  clients: ClientOverrides = {},
+  putConcurrency: number = DEFAULT_PUT_CONCURRENCY,
+): ReplayDeps {
   const byRegion = new Map<string, KinesisClient>();
   return {
+    // One limit for the run: what it learns of the stream's room holds from message to message.
+    putLimit: new AdaptiveLimit(putConcurrency),
     sqs: createSqsClient(aws, clients),
     s3: createS3Client(aws, clients),
     kinesisFor: (region) => {

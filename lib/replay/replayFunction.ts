@@ -5,7 +5,8 @@
  * the database, which a drain never touches (lib/replay/request.ts).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { readAwsConfig, requiredString } from '../config';
+import { integer, readAwsConfig, requiredString } from '../config';
+import { DEFAULT_PUT_CONCURRENCY } from '../kinesis/putConcurrently';
 import { invocationDeadline } from '../lambda/deadline';
 import type { FunctionDefinition } from '../lambda/lambdaHandler';
 import type { Observability } from '../lambda/observability';
@@ -41,7 +42,7 @@ export const replayFunction: FunctionDefinition<unknown, ReplayReport, ReplayFun
   service: 'replay',
   build: (env, clients) => ({
     queueUrl: requiredString(env, 'DLQ_URL'),
-    drain: replayDeps(readAwsConfig(env), clients),
+    drain: replayDeps(readAwsConfig(env), clients, integer(env, 'PUT_CONCURRENCY', DEFAULT_PUT_CONCURRENCY, 1, 64)),
   }),
   handle: async (event, context, deps, observability) => {
     const { operation: _operation, ...drain } = parseDrainRequest(event);

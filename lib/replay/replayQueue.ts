@@ -14,7 +14,9 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parseDlqMessage } from '../dlq/parseDlqMessage';
 import { errorMessage } from '../errors';
-import { putRecords, type KinesisRecord } from '../kinesis/putRecords';
+import type { AdaptiveLimit } from '../kinesis/adaptiveLimit';
+import { putRecordsConcurrently } from '../kinesis/putConcurrently';
+import type { KinesisRecord } from '../kinesis/putRecords';
 import type { StreamResolver } from '../kinesis/streamRef';
 import { isRetryableAwsError } from '../retry/awsErrors';
 import { SQS_RETRY, withRetry } from '../retry/policy';
@@ -38,6 +40,12 @@ export interface ReplayDeps {
   /** Reads failed batches from the failures bucket (S3 notifications). */
   s3: S3Client;
   resolveStream: StreamResolver;
+  /**
+   * PutRecords calls in flight for the run, adapted to what the stream takes
+   * (lib/kinesis/adaptiveLimit.ts): a replay fills the capacity live traffic leaves. None: one call
+   * at a time. The rate (`recordsPerSecond`) still caps the records put.
+   */
+  putLimit?: AdaptiveLimit;
 }
 
 export type StopReason = 'drained' | 'deadline' | 'max-messages' | 'max-records';
@@ -134,7 +142,12 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
     for (let offset = 0; offset < records.length; offset += pacer.slice()) {
       const slice = records.slice(offset, offset + pacer.slice());
       await pacer.wait(options.deadline);
-      const result = await putRecords(kinesis, slice, { stream: stream.ref, deadline: options.deadline });
+      const result = await putRecordsConcurrently(kinesis, slice, {
+        stream: stream.ref,
+        deadline: options.deadline,
+        concurrency: deps.putLimit?.max ?? 1,
+        ...(deps.putLimit ? { limit: deps.putLimit } : {}),
+      });
       pacer.count(slice.length);
       for (const failure of result.failed) failed.add(offset + failure.index);
       const first = result.failed[0];
