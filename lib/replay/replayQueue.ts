@@ -76,6 +76,20 @@ export interface ReplayReport {
 }
 
 const RECEIVE_BATCH = 10;
+/** Messages of a receive batch fetched at once (objects read, ranges re-read on different shards). */
+const FETCH_CONCURRENCY = 4;
+
+/** The shard a metadata-only message re-reads, as a lane name; undefined for other messages. */
+function rangeLane(body: string): string | undefined {
+  try {
+    const parsed = parseDlqMessage(body);
+    if (parsed.kind !== 'lambda-failure') return undefined;
+    const { streamArn, shardId } = parsed.message.KinesisBatchInfo;
+    return `${streamArn}|${shardId}`;
+  } catch {
+    return undefined;
+  }
+}
 /**
  * Long enough for a receive batch's records to be re-read (paced) and put, so a message does not
  * reappear while it is being replayed; released early at the end of the run.
@@ -160,10 +174,18 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
   };
 
   type Prepared =
-    | { outcome: 'kept' }
+    | { outcome: 'kept'; dryRunRecords?: number }
     | { outcome: 'drop' }
     | { outcome: 'stop-max-records' }
     | { outcome: 'put'; resolved: ResolvedMessage };
+
+  /** A message read and its records fetched; what it means for the run is decided after. */
+  type Fetched =
+    | { kind: 'unparsable'; error: unknown }
+    | { kind: 'test' }
+    | { kind: 'unusable-object'; error: FailedBatchObjectError }
+    | { kind: 'unfetchable'; error: unknown; reRead: boolean }
+    | { kind: 'resolved'; resolved: ResolvedMessage };
 
   const countReplayed = (resolved: ResolvedMessage): void => {
     report.recordsReplayed += resolved.records.length;
@@ -173,38 +195,74 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
     if (!resolved.expired) report.replayed += 1;
   };
 
-  /** Resolves one message and decides what to do with it; nothing is put or deleted here. */
-  const prepare = async (message: Message, pendingRecords: number): Promise<Prepared> => {
+  /** Parses a message and fetches its records (from itself, the bucket or the stream); changes nothing. */
+  const fetch = async (message: Message): Promise<Fetched> => {
     let parsed: ReturnType<typeof parseDlqMessage>;
     try {
       parsed = parseDlqMessage(message.Body ?? '');
     } catch (error) {
+      return { kind: 'unparsable', error };
+    }
+    if (parsed.kind === 's3-test') return { kind: 'test' };
+    try {
+      return { kind: 'resolved', resolved: await resolveMessage(parsed, { ...deps, deadline: options.deadline }) };
+    } catch (error) {
+      if (error instanceof FailedBatchObjectError) return { kind: 'unusable-object', error };
+      return { kind: 'unfetchable', error, reRead: parsed.kind !== 's3-objects' };
+    }
+  };
+
+  /**
+   * The messages of a receive batch fetched side by side, at most FETCH_CONCURRENCY at once, and
+   * those that re-read a range of the same shard one after another: each shard's 5 GetRecords
+   * calls a second are shared with the consumer and relay, and readRange paces itself per call.
+   */
+  const fetchAll = async (messages: readonly Message[]): Promise<Fetched[]> => {
+    const results: Fetched[] = new Array(messages.length);
+    const byShard = new Map<string, number[]>();
+    messages.forEach((message, position) => {
+      const lane = rangeLane(message.Body ?? '') ?? `message:${position}`;
+      byShard.set(lane, [...(byShard.get(lane) ?? []), position]);
+    });
+    const lanes = [...byShard.values()];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let lane = lanes[next++]; lane !== undefined; lane = lanes[next++])
+        for (const position of lane) results[position] = await fetch(messages[position] as Message);
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, lanes.length) }, worker));
+    return results;
+  };
+
+  /** What to do with a fetched message, in message order (counts, filters, limits); nothing is put here. */
+  const decide = (message: Message, fetched: Fetched, plannedRecords: number): Prepared => {
+    if (fetched.kind === 'unparsable') {
       report.unreadable += 1;
-      report.problems.push(`message ${message.MessageId}: ${errorMessage(error)}`);
+      report.problems.push(`message ${message.MessageId}: ${errorMessage(fetched.error)}`);
       return { outcome: 'kept' };
     }
-    if (parsed.kind === 's3-test') {
+    if (fetched.kind === 'test') {
       report.ignored += 1;
       return options.dryRun ? { outcome: 'kept' } : { outcome: 'drop' };
     }
-    let resolved: ResolvedMessage;
-    try {
-      resolved = await resolveMessage(parsed, { ...deps, deadline: options.deadline });
-    } catch (error) {
-      if (error instanceof FailedBatchObjectError) {
-        // Kept, and the object left in the bucket: neither is deleted until a person has looked.
-        report.unreadable += 1;
-        report.problems.push(`message ${message.MessageId}: failed-batch object unusable, kept: ${error.message}`);
-        return { outcome: 'kept' };
-      }
+    if (fetched.kind === 'unusable-object') {
+      // Kept, and the object left in the bucket: neither is deleted until a person has looked.
+      report.unreadable += 1;
+      report.problems.push(
+        `message ${message.MessageId}: failed-batch object unusable, kept: ${fetched.error.message}`,
+      );
+      return { outcome: 'kept' };
+    }
+    if (fetched.kind === 'unfetchable') {
       // A re-read that failed (throttled past the SDK's retries, stream gone, no access): the message
       // is sound, this run could not use it.
       report.failed += 1;
       report.problems.push(
-        `message ${message.MessageId}: could not ${parsed.kind === 's3-objects' ? 'read' : 're-read'} its records: ${errorMessage(error)}`,
+        `message ${message.MessageId}: could not ${fetched.reRead ? 're-read' : 'read'} its records: ${errorMessage(fetched.error)}`,
       );
       return { outcome: 'kept' };
     }
+    const { resolved } = fetched;
     if (!matches(resolved, options.filter)) {
       report.skipped += 1;
       return { outcome: 'kept' };
@@ -213,8 +271,11 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       report.problems.push(`message ${message.MessageId}: re-read cut short by the deadline; left for the next run`);
       return { outcome: 'kept' };
     }
-    const soFar = report.recordsReplayed + pendingRecords;
-    if (options.maxRecords !== undefined && soFar + resolved.records.length > options.maxRecords && soFar > 0) {
+    if (
+      options.maxRecords !== undefined &&
+      plannedRecords + resolved.records.length > options.maxRecords &&
+      plannedRecords > 0
+    ) {
       return { outcome: 'stop-max-records' };
     }
     if (resolved.expired) {
@@ -230,7 +291,7 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
     }
     if (options.dryRun) {
       countReplayed(resolved);
-      return { outcome: 'kept' };
+      return { outcome: 'kept', dryRunRecords: resolved.records.length };
     }
     return { outcome: 'put', resolved };
   };
@@ -284,6 +345,20 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
   };
 
   let idleReceives = 0;
+  // Records decided for putting (or counted, in a dry run) so far: what maxRecords is checked against.
+  let plannedRecords = 0;
+  // The previous batch's puts and deletes, running while the next batch is received and fetched.
+  let putting: Promise<void> | undefined;
+  const putInBackground = (batch: { message: Message; resolved: ResolvedMessage }[], drop: Message[]): void => {
+    const before = putting ?? Promise.resolve();
+    putting = before
+      .then(() => putAndDelete(batch, drop))
+      .then((kept) => {
+        release.push(...kept);
+        report.durationMs = Date.now() - started;
+        options.onProgress?.({ ...report });
+      });
+  };
   try {
     // Bounded by the deadline and the queue: every pass either handles new messages or stops.
     for (let pass = 0; pass < 1_000_000; pass += 1) {
@@ -316,7 +391,9 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
       release.push(...Messages.filter(later));
       if (fresh.length === 0) {
         // Only our own messages came back, or nothing: drained. Only newer ones: they are hidden
-        // now, so the next receive reaches older messages, if any are left.
+        // now, so the next receive reaches older messages, if any are left. A batch still being put
+        // may fail and put its messages back: wait for it before calling the queue drained.
+        await putting;
         idleReceives += 1;
         if (
           Messages.length === 0 ||
@@ -327,40 +404,45 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
         continue;
       }
       idleReceives = 0;
+      for (const message of fresh) seen.add(message.MessageId ?? '');
+      const fetched = await fetchAll(fresh);
       let stop: StopReason | undefined;
       const toPut: { message: Message; resolved: ResolvedMessage }[] = [];
       const toDrop: Message[] = [];
-      let pendingRecords = 0;
-      for (const message of fresh) {
+      fresh.forEach((message, position) => {
         if (stop || Date.now() >= options.deadline) {
           stop ??= 'deadline';
+          seen.delete(message.MessageId ?? '');
           release.push(message);
-          continue;
+          return;
         }
-        seen.add(message.MessageId ?? '');
-        const prepared = await prepare(message, pendingRecords);
+        const prepared = decide(message, fetched[position] as Fetched, plannedRecords);
         if (prepared.outcome === 'stop-max-records') {
           seen.delete(message.MessageId ?? '');
           stop = 'max-records';
           release.push(message);
-          continue;
+          return;
         }
         report.messagesSeen += 1;
         if (prepared.outcome === 'kept') release.push(message);
         else if (prepared.outcome === 'drop') toDrop.push(message);
         else {
           toPut.push({ message, resolved: prepared.resolved });
-          pendingRecords += prepared.resolved.records.length;
+          plannedRecords += prepared.resolved.records.length;
         }
+        if (prepared.outcome === 'kept') plannedRecords += prepared.dryRunRecords ?? 0;
+      });
+      if (toPut.length > 0 || toDrop.length > 0) putInBackground(toPut, toDrop);
+      else {
+        report.durationMs = Date.now() - started;
+        options.onProgress?.({ ...report });
       }
-      if (toPut.length > 0 || toDrop.length > 0) release.push(...(await putAndDelete(toPut, toDrop)));
-      report.durationMs = Date.now() - started;
-      options.onProgress?.({ ...report });
       if (stop) {
         report.stoppedBecause = stop;
         break;
       }
     }
+    await putting;
   } finally {
     await releaseMessages(deps.sqs, options.queueUrl, release);
   }

@@ -174,13 +174,15 @@ describe('simulateKinesisLimits', () => {
     expect(model.stats()).toMatchObject({
       calls: 4,
       accepted: 250,
-      throttled: 450,
-      perShard: { [`${stream}/${shard}`]: { accepted: 250, throttled: 450, calls: 4 } },
+      throttled: 550,
+      perShard: { [`${stream}/${shard}`]: { accepted: 250, throttled: 550, calls: 4 } },
     });
 
     model.reset();
     expect(model.stats()).toEqual({ calls: 0, accepted: 0, throttled: 0, delayedMs: 0, perShard: {} });
-    const afterReset = await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: entries(150, 'one', 'x') }));
+    const afterReset = await kinesis.send(
+      new PutRecordsCommand({ StreamName: stream, Records: entries(150, 'one', 'x') }),
+    );
     expect(afterReset.FailedRecordCount).toBe(50);
   });
 
@@ -249,7 +251,8 @@ describe('simulateKinesisLimits', () => {
     const kinesis = testKinesis();
     const stream = await createStream(kinesis, 1);
     const model = install(kinesis, { recordsPerSecond: 2, now: () => 0 });
-    const one = () => kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'k', Data: Buffer.from('p') }));
+    const one = () =>
+      kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'k', Data: Buffer.from('p') }));
     await one();
     await one();
     await expect(one()).rejects.toMatchObject({ name: THROTTLED, message: expect.stringMatching(/^Rate exceeded/) });
