@@ -8,6 +8,7 @@ import { AdaptiveLimit } from '../../lib/kinesis/adaptiveLimit';
 import { laneIndexes, putRecordsConcurrently } from '../../lib/kinesis/putConcurrently';
 import { injectPartialFailures } from '../helpers/kinesisFaults';
 import { expectedOrderByKey, lastCopyOrderByKey, makeRecords } from '../helpers/kinesisOrder';
+import { simulateKinesisLimits } from '../../local/src/kinesisModel';
 import { createStream, testKinesis } from '../helpers/local';
 
 const soon = (ms = 30_000): number => Date.now() + ms;
@@ -133,6 +134,31 @@ describe('putRecordsConcurrently against kinesalite', () => {
     expect(limit.current).toBe(8);
     expect(grown).toEqual([...grown].sort((a, b) => a - b));
     expect(limit.history.decreases).toBe(decreases);
+  }, 60_000);
+
+  it('against the shard model (2 shards of 300 records/s): backs off, gets everything in, in order per key', async () => {
+    const stream = await createStream(kinesis, 2);
+    const model = simulateKinesisLimits(kinesis, { latencyMs: 5, recordsPerSecond: 300 });
+    const records = makeRecords(1_500, 30, 100);
+    const limit = new AdaptiveLimit(8);
+    const result = await putRecordsConcurrently(kinesis, records, {
+      stream: { streamName: stream },
+      deadline: soon(),
+      concurrency: 8,
+      limit,
+      retry: { baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 100 },
+    });
+    model.remove();
+    expect({ put: result.put, failed: result.failed }).toEqual({ put: 1_500, failed: [] });
+    // The model refused entries per shard, as Kinesis does; the limit came down in answer.
+    expect(model.stats().throttled).toBeGreaterThan(0);
+    expect(limit.history.decreases).toBeGreaterThan(0);
+    expect(await lastCopyOrderByKey(kinesis, stream)).toEqual(
+      expectedOrderByKey(
+        records,
+        records.map((_r, i) => i),
+      ),
+    );
   }, 60_000);
 
   it('stops at the deadline: nothing starts after it, and everything not put is reported', async () => {
