@@ -492,6 +492,8 @@ describe('packaged CloudFormation template (stage dev)', () => {
         API_KEYS_STALE_SECONDS: '900',
       });
     expect(env('status').CURSOR_SECRET_ARN).toEqual({ Ref: 'CursorSecret' });
+    // The writers' calls in flight (lib/kinesis/putConcurrently.ts), from the stage param.
+    for (const name of ['ingest', 'relay', 'replay'] as const) expect(env(name).PUT_CONCURRENCY).toBe('8');
     expect(templateText).not.toContain('api-key-hashes');
   });
 
