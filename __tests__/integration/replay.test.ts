@@ -255,3 +255,49 @@ describe('replay twice, then the consumer', () => {
     }
   });
 });
+
+describe('replayQueue pipelining', () => {
+  it('receives and reads the next batch while the last one is being put; deletes only what is in', async () => {
+    const f = await fixture(300);
+    for (let m = 0; m < 30; m += 1)
+      await send(
+        f,
+        recordMessage(
+          f,
+          Array.from({ length: 10 }, (_, i) => m * 10 + i),
+        ),
+      );
+    // Each PutRecords takes 150 ms (a slow stream); the receives are timed against them.
+    const puts: { start: number; end: number }[] = [];
+    const receives: number[] = [];
+    f.kinesis.middlewareStack.add(
+      (next) => async (args) => {
+        if (!Array.isArray((args.input as { Records?: unknown }).Records)) return next(args);
+        const span = { start: performance.now(), end: Number.POSITIVE_INFINITY };
+        puts.push(span);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        try {
+          return await next(args);
+        } finally {
+          span.end = performance.now();
+        }
+      },
+      { step: 'initialize', name: 'slow-puts' },
+    );
+    f.sqs.middlewareStack.add(
+      (next) => async (args) => {
+        if ((args.input as { MaxNumberOfMessages?: number }).MaxNumberOfMessages !== undefined)
+          receives.push(performance.now());
+        return next(args);
+      },
+      { step: 'initialize', name: 'receives' },
+    );
+    const report = await run(f);
+    expect(report).toMatchObject({ replayed: 30, failed: 0, recordsReplayed: 300 });
+    expect(puts.length).toBeGreaterThanOrEqual(3);
+    const overlapping = receives.filter((at) => puts.some((put) => put.start < at && at < put.end));
+    expect(overlapping.length).toBeGreaterThan(0);
+    expect(await receiveAll(f.sqs, f.queueUrl)).toEqual([]);
+    expect(await readAllRecords(f.kinesis, f.stream)).toHaveLength(600);
+  }, 60_000);
+});
