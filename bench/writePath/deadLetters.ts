@@ -6,10 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { packRecordMessages } from '../../lib/dlq/packRecords';
-import { DEFAULT_MAX_MESSAGE_BYTES, dlqRecordFrom, type RecordMessage } from '../../lib/dlq/recordMessage';
+import { DEFAULT_MAX_MESSAGE_BYTES, type RecordMessage } from '../../lib/dlq/recordMessage';
 import { sendToDlq } from '../../lib/dlq/send';
-import { fromLambdaRecord } from '../../lib/kinesis/shardRecord';
+import { benchRecordMessages } from '../fixtures/deadLetters';
 import type { Expected } from './verify';
 
 /** Messages packed once, sent to a fresh queue before every run. */
@@ -35,17 +34,7 @@ export function packDeadLetters(
   ids: readonly string[],
   streamArn: string,
 ): PackedDeadLetters {
-  const bodies = packRecordMessages(
-    {
-      reason: 'db-rejected',
-      error: 'bench: rejected while the database was down',
-      function: 'telemetry-pipeline-bench-consumer',
-      streamArn,
-      shardId: 'shardId-000000000000',
-    },
-    records.map((record) => dlqRecordFrom(fromLambdaRecord(record))),
-    DEFAULT_MAX_MESSAGE_BYTES,
-  );
+  const bodies = benchRecordMessages(records, streamArn);
   const ranges: PackedDeadLetters['ranges'] = [];
   const byDigest = new Map<string, number>();
   let start = 0;

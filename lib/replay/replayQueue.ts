@@ -358,6 +358,11 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
         report.durationMs = Date.now() - started;
         options.onProgress?.({ ...report });
       });
+    // Handled here so a failure while the next batch is being received is not an unhandled
+    // rejection; it still surfaces at the next `await putting`. Messages of a batch that never got
+    // put (a delete that failed for good before it) stay hidden and come back at their visibility
+    // timeout: replayed by a later run, never lost.
+    putting.catch(() => undefined);
   };
   try {
     // Bounded by the deadline and the queue: every pass either handles new messages or stops.
@@ -444,6 +449,8 @@ export async function replayQueue(deps: ReplayDeps, options: ReplayOptions): Pro
     }
     await putting;
   } finally {
+    // No put may outlive the run (or run after its messages are released): wait for it to settle.
+    await putting?.catch(() => undefined);
     await releaseMessages(deps.sqs, options.queueUrl, release);
   }
   report.durationMs = Date.now() - started;
